@@ -1,0 +1,83 @@
+"""tokenmath: what one generated token costs, from a model's size and an accelerator's speed.
+
+>>> import tokenmath as tm
+>>> m, hw = tm.model("deepseek-v3"), tm.hardware("h100-sxm")
+>>> round(tm.sweet_spot(m, hw))
+5356
+
+The physics lives in :mod:`tokenmath.roofline`, the model and accelerator descriptions in
+:mod:`tokenmath.specs`, the sourced presets in :mod:`tokenmath.presets`. Figures
+(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
+(:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .presets import HARDWARE, MODELS, hardware, hardware_names, model, model_names
+from .roofline import (
+    CostTerms,
+    batch1_penalty,
+    cost_floor,
+    cost_per_token,
+    cost_terms,
+    max_batch,
+    min_gpus,
+    region,
+    step_time,
+    step_time_terms,
+    sweet_spot,
+    throughput,
+    usd_per_million_tokens,
+)
+from .specs import (
+    BYTES_PER_WEIGHT,
+    FLOPS_PER_ACTIVE_PARAM,
+    AttentionGroup,
+    Hardware,
+    Model,
+    kv_bytes_per_sequence,
+    kv_bytes_per_token,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {"plots", "widgets", "answers", "cli", "serving"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tokenmath' has no attribute {name!r}")
+
+
+__all__ = [
+    "BYTES_PER_WEIGHT",
+    "FLOPS_PER_ACTIVE_PARAM",
+    "HARDWARE",
+    "MODELS",
+    "AttentionGroup",
+    "CostTerms",
+    "Hardware",
+    "Model",
+    "batch1_penalty",
+    "cost_floor",
+    "cost_per_token",
+    "cost_terms",
+    "hardware",
+    "hardware_names",
+    "kv_bytes_per_sequence",
+    "kv_bytes_per_token",
+    "max_batch",
+    "min_gpus",
+    "model",
+    "model_names",
+    "region",
+    "step_time",
+    "step_time_terms",
+    "sweet_spot",
+    "throughput",
+    "usd_per_million_tokens",
+]

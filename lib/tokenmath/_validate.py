@@ -1,0 +1,93 @@
+"""Input checks shared by every public function.
+
+Each check raises ``ValueError`` that names the argument, the value it got and the valid
+range, so a reader never meets a silent NaN or an error from deep inside numpy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+ArrayLike = Any  # a float, an int or anything numpy turns into an array of numbers
+
+
+def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be a number; got the boolean {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers; got {value!r}") from None
+    return arr
+
+
+def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:
+    if arr.ndim == 0:
+        return repr(float(arr))
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = idx[0] if len(idx) == 1 else idx
+    return f"{float(arr[idx])!r} at index {where}"
+
+
+def _check_range(
+    name: str, value: ArrayLike, minimum: float, inclusive: bool, valid: str
+) -> np.ndarray:
+    arr = _as_float_array(name, value)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise ValueError(f"{name} must be finite ({valid}); got {_first_bad(arr, ~finite)}")
+    too_small = arr < minimum if inclusive else arr <= minimum
+    if too_small.any():
+        raise ValueError(f"{name} must be {valid}; got {_first_bad(arr, too_small)}")
+    return arr
+
+
+def positive(name: str, value: ArrayLike) -> np.ndarray:
+    """``value`` as a float array, every element finite and > 0."""
+    return _check_range(name, value, 0.0, False, "> 0")
+
+
+def non_negative(name: str, value: ArrayLike) -> np.ndarray:
+    """``value`` as a float array, every element finite and >= 0."""
+    return _check_range(name, value, 0.0, True, ">= 0")
+
+
+def positive_scalar(name: str, value: Any) -> float:
+    """``value`` as a finite float > 0 (scalars only)."""
+    arr = positive(name, value)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number > 0; got an array of shape {arr.shape}")
+    return float(arr)
+
+
+def non_negative_scalar(name: str, value: Any) -> float:
+    """``value`` as a finite float >= 0 (scalars only)."""
+    arr = non_negative(name, value)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number >= 0; got an array of shape {arr.shape}")
+    return float(arr)
+
+
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as an int >= 1."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        if isinstance(value, float) and value.is_integer() and value >= 1:
+            return int(value)
+        raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+    return int(value)
+
+
+def non_negative_int(name: str, value: Any) -> int:
+    """``value`` as an int >= 0."""
+    if value == 0 and not isinstance(value, bool):
+        return 0
+    return positive_int(name, value)
+
+
+def scalar_or_array(arr: np.ndarray) -> float | np.ndarray:
+    """A 0-d result comes back as a plain float; arrays stay arrays."""
+    return float(arr) if np.ndim(arr) == 0 else arr

@@ -1,0 +1,388 @@
+"""Sourced presets: real models and accelerators, every figure with where it came from.
+
+Look them up by name, case-insensitively: :func:`model` and :func:`hardware`. Copy one with
+changes through :func:`dataclasses.replace`. The tables below are the data; read them as
+such. KV bytes per token are *computed* from each model's attention layout, never typed.
+
+Abbreviations in the sources: FACTS = the project's sourced fact sheet (``shared/FACTS.md``),
+which records the primary document behind each figure.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from .specs import AttentionGroup, Hardware, Model
+
+K = 1024
+
+
+def _gqa(layers: int, kv_heads: int, head_dim: int, **kw) -> AttentionGroup:
+    return AttentionGroup(layers=layers, kind="gqa", kv_heads=kv_heads, head_dim=head_dim, **kw)
+
+
+def _mla(layers: int, latent_dim: int) -> AttentionGroup:
+    return AttentionGroup(layers=layers, kind="mla", latent_dim=latent_dim)
+
+
+_LLAMA_SRC = (
+    "meta-llama/llama-models models/sku_list.py @364ed4e (arch_args: layers, heads, KV heads)",
+    "meta-llama/llama-models models/llama3_1/MODEL_CARD.md (128K context)",
+    "parameter count computed from the architecture (FACTS §1.2; Meta reports 8B/70B/405B)",
+)
+
+MODELS: tuple[Model, ...] = (
+    Model(
+        name="deepseek-v3",
+        family="DeepSeek",
+        total_params=671e9,
+        active_params=37e9,
+        # MLA: one latent of kv_lora_rank 512 + qk_rope_head_dim 64 per layer.
+        attention=(_mla(61, 512 + 64),),
+        context_limit=128 * K,
+        sources=(
+            "deepseek-ai/DeepSeek-V3 README.md §3 (671B total, 37B activated, 128K context)",
+            "deepseek-ai/DeepSeek-V3 inference/configs/config_671B.json (61 layers, "
+            "kv_lora_rank 512, qk_rope_head_dim 64)",
+        ),
+        notes="The 14B multi-token-prediction module is left out (671B main model).",
+    ),
+    Model(
+        name="deepseek-r1",
+        family="DeepSeek",
+        total_params=671e9,
+        active_params=37e9,
+        attention=(_mla(61, 512 + 64),),
+        context_limit=128 * K,
+        sources=("deepseek-ai/DeepSeek-R1 README.md (671B / 37B / 128K; same architecture as V3)",),
+    ),
+    Model(
+        name="kimi-k2",
+        family="Moonshot",
+        total_params=1.0e12,
+        active_params=32e9,
+        attention=(_mla(61, 512 + 64),),
+        context_limit=128 * K,
+        sources=(
+            "MoonshotAI/Kimi-K2 README.md §2 Model Summary (1T total, 32B activated, 61 layers, "
+            "MLA, 128K context)",
+        ),
+        notes="MLA dimensions (512 + 64) seen only in third-party copies of the config "
+        "(FACTS §6 item 1); the parameter count they imply matches 1T/32B.",
+    ),
+    Model(
+        name="llama-3.1-8b",
+        family="Llama",
+        total_params=8.03e9,
+        active_params=8.03e9,
+        attention=(_gqa(32, 8, 128),),
+        context_limit=128 * K,
+        sources=_LLAMA_SRC,
+    ),
+    Model(
+        name="llama-3.1-70b",
+        family="Llama",
+        total_params=70.55e9,
+        active_params=70.55e9,
+        attention=(_gqa(80, 8, 128),),
+        context_limit=128 * K,
+        sources=_LLAMA_SRC,
+    ),
+    Model(
+        name="llama-3.1-405b",
+        family="Llama",
+        total_params=405.85e9,
+        active_params=405.85e9,
+        attention=(_gqa(126, 8, 128),),
+        context_limit=128 * K,
+        sources=_LLAMA_SRC,
+    ),
+    Model(
+        name="mixtral-8x7b",
+        family="Mistral",
+        total_params=46.7e9,
+        active_params=12.9e9,
+        attention=(_gqa(32, 8, 128),),
+        context_limit=32_768,
+        sources=(
+            "Mistral model card (46.7B total, 12.9B active), copied in Azure/azureml-assets "
+            "mistralai-Mixtral-8x7B-Instruct-v01/description.md",
+            "HF mistralai/Mixtral-8x7B-Instruct-v0.1 config.json (32 layers, 8 KV heads, "
+            "head dim 128, 32,768 positions); arXiv 2401.04088",
+        ),
+        notes="Full attention assumed: copies of the config disagree on a 4,096 sliding window.",
+    ),
+    Model(
+        name="mixtral-8x22b",
+        family="Mistral",
+        total_params=141e9,
+        active_params=39e9,
+        attention=(_gqa(56, 8, 128),),
+        context_limit=65_536,
+        sources=(
+            "Mistral announcement (141B total, 39B active, 64K context), as copied on "
+            "ollama.com/library/mixtral",
+            "HF mistralai/Mixtral-8x22B-v0.1 config.json (56 layers, 8 KV heads, head dim 128)",
+        ),
+    ),
+    Model(
+        name="qwen3-235b-a22b",
+        family="Qwen",
+        total_params=235e9,
+        active_params=22e9,
+        attention=(_gqa(94, 4, 128),),
+        context_limit=128 * K,
+        sources=(
+            "QwenLM/Qwen3 Qwen3_Technical_Report.pdf §2 and Table 2 (235B total, 22B active, "
+            "94 layers, 64 Q / 4 KV heads, 128K context with YaRN)",
+            "HF Qwen/Qwen3-235B-A22B config.json (head_dim 128), via third-party copies",
+        ),
+        notes="32,768 tokens natively; 128K with YaRN scaling.",
+    ),
+    Model(
+        name="qwen3-30b-a3b",
+        family="Qwen",
+        total_params=30.5e9,
+        active_params=3.3e9,
+        attention=(_gqa(48, 4, 128),),
+        context_limit=128 * K,
+        sources=(
+            "QwenLM/Qwen3 Qwen3_Technical_Report.pdf Table 2 (48 layers, 32 Q / 4 KV heads)",
+            "parameter count computed from the architecture (FACTS §1.2: 30.53B / 3.35B)",
+        ),
+        notes="32,768 tokens natively; 128K with YaRN scaling.",
+    ),
+    Model(
+        name="gpt-oss-120b",
+        family="OpenAI",
+        total_params=116.8e9,
+        active_params=5.1e9,
+        # Even layers use a 128-token sliding window, odd layers attend to everything.
+        attention=(_gqa(18, 8, 64), _gqa(18, 8, 64, window=128)),
+        context_limit=131_072,
+        sources=(
+            "openai/gpt-oss README.md (117B parameters, 5.1B active); model card 116.8B",
+            "openai/gpt-oss gpt_oss/torch/model.py ModelConfig (36 layers, 8 KV heads, head dim "
+            "64, sliding_window 128 on even layers, 4096 x YaRN 32 context)",
+        ),
+    ),
+    Model(
+        name="gpt-oss-20b",
+        family="OpenAI",
+        total_params=20.9e9,
+        active_params=3.6e9,
+        attention=(_gqa(12, 8, 64), _gqa(12, 8, 64, window=128)),
+        context_limit=131_072,
+        sources=(
+            "openai/gpt-oss README.md (21B parameters, 3.6B active); model card 20.9B",
+            "openai/gpt-oss gpt_oss/torch/model.py (shared architecture); 24 layers from the "
+            "model card arXiv 2508.10925",
+        ),
+    ),
+    Model(
+        name="gpt-3-175b",
+        family="OpenAI",
+        total_params=175e9,
+        active_params=175e9,
+        attention=(AttentionGroup(layers=96, kind="mha", kv_heads=96, head_dim=128),),
+        context_limit=2048,
+        sources=("Brown et al. 2020, arXiv 2005.14165, Table 2.1 (96 layers, d_model 12288, 96 "
+                 "heads of 128, 2,048-token context)",),
+        notes="The paper alternates dense and banded sparse layers; caching every layer in full "
+        "makes this b an upper bound. Kept as the plain multi-head example.",
+    ),
+)
+
+_FACTS_PRICE = "prices are third-party rental quotes and move fast (FACTS §2.1)"
+
+HARDWARE: tuple[Hardware, ...] = (
+    Hardware(
+        name="a100-sxm-80gb",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 312e12},
+        hbm_bytes_per_s=2.039e12,
+        hbm_bytes=80e9,
+        usd_per_hour=1.99,
+        price_date="early 2026",
+        sources=(
+            "NVIDIA A100 datasheet (312 TFLOP/s dense BF16, 2,039 GB/s, 80 GB), as tabulated "
+            "at glennklockwood.com/garden/processors/A100",
+            "price: midpoint of $1.49-$2.49 typical on-demand (pricegpu.pages.dev, early 2026); "
+            + _FACTS_PRICE,
+        ),
+        notes="No FP8 tensor cores.",
+    ),
+    Hardware(
+        name="h100-sxm",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 989.4e12, "fp8": 1978.9e12},
+        hbm_bytes_per_s=3.35e12,
+        hbm_bytes=80e9,
+        usd_per_hour=2.79,
+        price_date="2026-04",
+        sources=(
+            "NVIDIA H100 datasheet (1,979 / 3,958 TFLOP/s BF16 / FP8 with sparsity, half "
+            "without; 3.35 TB/s; 80 GB), copied at archive-lib.hpctech.co.jp",
+            "price: RunPod Secure Cloud 8xH100, $2.79 per GPU-hour (April 2026); "
+            + _FACTS_PRICE,
+        ),
+    ),
+    Hardware(
+        name="h100-pcie",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 756e12, "fp8": 1513e12},
+        hbm_bytes_per_s=2.0e12,
+        hbm_bytes=80e9,
+        usd_per_hour=2.86,
+        price_date="2026-05-07",
+        sources=(
+            "NVIDIA H100 datasheet table (PCIe column), copied at archive-lib.hpctech.co.jp; "
+            "product brief PB-11133-001 (2 TB/s)",
+            "price: Lambda 1xH100 PCIe $2.86/h (2026-05-07); " + _FACTS_PRICE,
+        ),
+    ),
+    Hardware(
+        name="h200",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 989.4e12, "fp8": 1978.9e12},
+        hbm_bytes_per_s=4.8e12,
+        hbm_bytes=141e9,
+        usd_per_hour=2.25,
+        price_date="2026-06",
+        sources=(
+            "NVIDIA H200 product page (4.8 TB/s, 141 GB; H100 compute)",
+            "price: packet.ai H200 SXM on-demand $2.25/h (June 2026); " + _FACTS_PRICE,
+        ),
+    ),
+    Hardware(
+        name="b200",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 2.25e15, "fp8": 4.5e15},
+        hbm_bytes_per_s=8.0e12,
+        hbm_bytes=180e9,
+        usd_per_hour=3.75,
+        price_date="2026-06",
+        sources=(
+            "NVIDIA Blackwell technical brief, HGX B200 at 1,000 W (2.25 / 4.5 PFLOP/s dense "
+            "BF16 / FP8), as tabulated at glennklockwood.com/garden/processors/B200",
+            "DGX B200 page: 64 TB/s for 8 GPUs = 8 TB/s each; 180 GB usable (MLCommons "
+            "inference v6.0 Nebius system description)",
+            "price: packet.ai B200 SXM on-demand $3.75/h (June 2026); " + _FACTS_PRICE,
+        ),
+        notes="A third-party table gives 7.7 TB/s per GPU (FACTS §6 item 7).",
+    ),
+    Hardware(
+        name="mi300x",
+        vendor="AMD",
+        flops_per_s={"bf16": 1307.4e12, "fp8": 2614.9e12},
+        hbm_bytes_per_s=5.3e12,
+        hbm_bytes=192e9,
+        usd_per_hour=1.85,
+        price_date="2026",
+        sources=(
+            "AMD Instinct MI300X specifications (1,307.4 / 2,614.9 TFLOP/s dense BF16 / FP8, "
+            "5.3 TB/s, 192 GB), as used in alpharomercoma/MI300X-vs-H200 METHODOLOGY.md",
+            "price: Vultr $1.85/h (gpu.blog, undated); " + _FACTS_PRICE,
+        ),
+    ),
+    Hardware(
+        name="mi325x",
+        vendor="AMD",
+        flops_per_s={"bf16": 1307.4e12, "fp8": 2614.9e12},
+        hbm_bytes_per_s=6.0e12,
+        hbm_bytes=256e9,
+        usd_per_hour=2.00,
+        price_date="2026",
+        sources=(
+            "AMD MI325X specifications (256 GB HBM3e, 6.0 TB/s; MI300X compute), as copied at "
+            "awesomeagents.ai and the Vultr inference cookbook",
+            "price: low end of $2.00-$2.25/h (awesomeagents.ai, undated); " + _FACTS_PRICE,
+        ),
+    ),
+    Hardware(
+        name="tpu-v5e",
+        vendor="Google",
+        flops_per_s={"bf16": 197e12},
+        hbm_bytes_per_s=0.819e12,
+        hbm_bytes=16e9,
+        usd_per_hour=1.20,
+        price_date="2026-01-27",
+        sources=(
+            "Google Cloud TPU v5e documentation (197 TFLOP/s BF16, 16 GB, 819 GB/s)",
+            "price: $1.20 per chip-hour on demand (artificial-intelligence-wiki.com, updated "
+            "2026-01-27); " + _FACTS_PRICE,
+        ),
+        notes="A newer revision of Google's page says 800 GiB/s (about 859 GB/s).",
+    ),
+    Hardware(
+        name="tpu-v5p",
+        vendor="Google",
+        flops_per_s={"bf16": 459e12, "fp8": 459e12},
+        hbm_bytes_per_s=2.765e12,
+        hbm_bytes=95e9,
+        usd_per_hour=4.20,
+        price_date="2026-01-27",
+        sources=(
+            "Google Cloud TPU v5p documentation (459 TFLOP/s, 95 GB, 2,765 GB/s)",
+            "price: $4.20 per chip-hour on demand (artificial-intelligence-wiki.com, updated "
+            "2026-01-27); " + _FACTS_PRICE,
+        ),
+    ),
+    Hardware(
+        name="tpu-v6e",
+        vendor="Google",
+        flops_per_s={"bf16": 918e12},
+        hbm_bytes_per_s=1.638e12,
+        hbm_bytes=32e9,
+        usd_per_hour=2.70,
+        price_date="2024-12",
+        sources=(
+            "Google Cloud TPU v6e (Trillium) documentation (918 TFLOP/s BF16, 32 GB, 1,638 GB/s)",
+            "price: Google, 'starting at $2.7000 per chip-hour' on demand, quoted at the "
+            "Trillium GA (neowin.net, December 2024)",
+        ),
+        notes="INT8 is its fast low-precision mode; no FP8.",
+    ),
+)
+
+_MODELS = {m.name: m for m in MODELS}
+_HARDWARE = {h.name: h for h in HARDWARE}
+
+
+def _lookup(kind: str, name: str, table: dict):
+    if not isinstance(name, str):
+        raise ValueError(f"{kind} name must be a string; got {name!r}")
+    key = name.strip().lower()
+    if key in table:
+        return table[key]
+    close = difflib.get_close_matches(key, table, n=3, cutoff=0.3)
+    hint = f"closest: {', '.join(close)}; " if close else ""
+    raise ValueError(f"unknown {kind} {name!r} ({hint}known: {', '.join(sorted(table))})")
+
+
+def model(name: str) -> Model:
+    """The preset model called ``name`` (case-insensitive).
+
+    >>> model("DeepSeek-V3").active_params
+    37000000000.0
+    """
+    return _lookup("model", name, _MODELS)
+
+
+def hardware(name: str) -> Hardware:
+    """The preset accelerator called ``name`` (case-insensitive).
+
+    >>> hardware("h100-sxm").hbm_bytes_per_s
+    3350000000000.0
+    """
+    return _lookup("hardware", name, _HARDWARE)
+
+
+def model_names() -> list[str]:
+    """Names of the model presets, in table order."""
+    return [m.name for m in MODELS]
+
+
+def hardware_names() -> list[str]:
+    """Names of the accelerator presets, in table order."""
+    return [h.name for h in HARDWARE]
