@@ -6,6 +6,8 @@ range, so a reader never meets a silent NaN or an error from deep inside numpy.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -14,6 +16,8 @@ ArrayLike = Any  # a float, an int or anything numpy turns into an array of numb
 
 
 def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:
+    if value is None:
+        raise ValueError(f"{name} must be a number or an array of numbers; got None")
     if isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be a number; got the boolean {value!r}")
     try:
@@ -35,6 +39,11 @@ def _check_range(
     name: str, value: ArrayLike, minimum: float, inclusive: bool, valid: str
 ) -> np.ndarray:
     arr = _as_float_array(name, value)
+    if arr.size:  # fast path: two reductions, no temporary arrays (NaN propagates to min)
+        low, high = arr.min(), arr.max()
+        in_range = low >= minimum if inclusive else low > minimum
+        if in_range and np.isfinite(low) and np.isfinite(high):
+            return arr
     finite = np.isfinite(arr)
     if not finite.all():
         raise ValueError(f"{name} must be finite ({valid}); got {_first_bad(arr, ~finite)}")
@@ -91,3 +100,27 @@ def non_negative_int(name: str, value: Any) -> int:
 def scalar_or_array(arr: np.ndarray) -> float | np.ndarray:
     """A 0-d result comes back as a plain float; arrays stay arrays."""
     return float(arr) if np.ndim(arr) == 0 else arr
+
+
+def broadcast(**named: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The arrays broadcast against each other, or an error naming them and their shapes."""
+    try:
+        return tuple(np.broadcast_arrays(*named.values()))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in named.items())
+        names = " and ".join(named)
+        message = f"{names} must have shapes that broadcast together; got {shapes}"
+        raise ValueError(message) from None
+
+
+@contextmanager
+def no_overflow(*names: str) -> Iterator[None]:
+    """Turn a float64 overflow inside the block into an error naming the inputs to blame."""
+    try:
+        with np.errstate(over="raise"):
+            yield
+    except FloatingPointError:
+        which = " and ".join(names)
+        raise ValueError(
+            f"{which} too large: the bytes or FLOPs overflow a 64-bit float (about 1.8e308)"
+        ) from None

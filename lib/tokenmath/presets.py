@@ -186,8 +186,10 @@ MODELS: tuple[Model, ...] = (
         active_params=175e9,
         attention=(AttentionGroup(layers=96, kind="mha", kv_heads=96, head_dim=128),),
         context_limit=2048,
-        sources=("Brown et al. 2020, arXiv 2005.14165, Table 2.1 (96 layers, d_model 12288, 96 "
-                 "heads of 128, 2,048-token context)",),
+        sources=(
+            "Brown et al. 2020, arXiv 2005.14165, Table 2.1 (96 layers, d_model 12288, 96 "
+            "heads of 128, 2,048-token context)",
+        ),
         notes="The paper alternates dense and banded sparse layers; caching every layer in full "
         "makes this b an upper bound. Kept as the plain multi-head example.",
     ),
@@ -223,8 +225,7 @@ HARDWARE: tuple[Hardware, ...] = (
         sources=(
             "NVIDIA H100 datasheet (1,979 / 3,958 TFLOP/s BF16 / FP8 with sparsity, half "
             "without; 3.35 TB/s; 80 GB), copied at archive-lib.hpctech.co.jp",
-            "price: RunPod Secure Cloud 8xH100, $2.79 per GPU-hour (April 2026); "
-            + _FACTS_PRICE,
+            "price: RunPod Secure Cloud 8xH100, $2.79 per GPU-hour (April 2026); " + _FACTS_PRICE,
         ),
     ),
     Hardware(

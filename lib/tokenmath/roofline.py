@@ -26,7 +26,14 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _validate as v
-from .specs import Hardware, Model, check_precision, kv_bytes_per_sequence
+from .specs import (
+    Hardware,
+    Model,
+    check_hardware,
+    check_model,
+    check_precision,
+    kv_bytes_per_sequence,
+)
 
 SECONDS_PER_HOUR = 3600.0
 TOKENS_PER_MILLION = 1e6
@@ -48,12 +55,8 @@ class CostTerms(NamedTuple):
 
 
 def _inputs(model: Model, hw: Hardware, precision: str) -> tuple[str, float, float]:
-    if not isinstance(model, Model):
-        raise ValueError(f"model must be a tokenmath Model (e.g. tm.model('deepseek-v3')); "
-                         f"got {model!r}")
-    if not isinstance(hw, Hardware):
-        raise ValueError(f"hw must be a tokenmath Hardware (e.g. tm.hardware('h100-sxm')); "
-                         f"got {hw!r}")
+    check_model(model)
+    check_hardware(hw)
     prec = check_precision(precision)
     return prec, hw.flops(prec), hw.hbm_bytes_per_s
 
@@ -69,11 +72,13 @@ def step_time_terms(
     (4.794, 16.23)
     """
     prec, flops, bw = _inputs(model, hw, precision)
-    b = v.positive("batch", batch)
     n_gpus = v.positive_int("gpus", gpus)
-    kv_seq = np.asarray(kv_bytes_per_sequence(model, context))
-    t_memory = (model.weight_bytes(prec) + b * kv_seq) / (n_gpus * bw)
-    t_compute = b * model.flops_per_token() / (n_gpus * flops)
+    b, kv_seq = v.broadcast(
+        batch=v.positive("batch", batch), context=np.asarray(kv_bytes_per_sequence(model, context))
+    )
+    with v.no_overflow("batch", "context"):
+        t_memory = (model.weight_bytes(prec) + b * kv_seq) / (n_gpus * bw)
+        t_compute = b * model.flops_per_token() / (n_gpus * flops)
     return v.scalar_or_array(t_memory), v.scalar_or_array(t_compute)
 
 
@@ -93,9 +98,7 @@ def step_time(
     return v.scalar_or_array(np.maximum(t_memory, t_compute))
 
 
-def cost_terms(
-    model: Model, hw: Hardware, batch, context, precision: str = "bf16"
-) -> CostTerms:
+def cost_terms(model: Model, hw: Hardware, batch, context, precision: str = "bf16") -> CostTerms:
     """Weight, KV and compute parts of the cost per token, each in GPU-seconds per token.
 
     These do not depend on how many GPUs share a replica: n GPUs finish a step n times
@@ -106,14 +109,23 @@ def cost_terms(
     >>> round(t.weights * 1e6, 1), t.kv, round(t.compute * 1e6, 1)  # microseconds
     (400.6, 0.0, 74.8)
     """
-    prec, flops, bw = _inputs(model, hw, precision)
-    b, kv_seq = np.broadcast_arrays(
-        v.positive("batch", batch), np.asarray(kv_bytes_per_sequence(model, context))
-    )
-    weights = model.weight_bytes(prec) / (b * bw)
-    kv = kv_seq / bw
-    compute = np.full(b.shape, model.flops_per_token() / flops)
+    weights, kv, compute = _per_token_terms(model, hw, batch, context, precision)
+    compute = np.full(np.shape(weights), compute)
     return CostTerms(v.scalar_or_array(weights), v.scalar_or_array(kv), v.scalar_or_array(compute))
+
+
+def _per_token_terms(
+    model: Model, hw: Hardware, batch, context, precision: str
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Weight and KV terms (broadcast arrays) and the compute term (a float), GPU-s/token."""
+    prec, flops, bw = _inputs(model, hw, precision)
+    b, kv_seq = v.broadcast(
+        batch=v.positive("batch", batch), context=np.asarray(kv_bytes_per_sequence(model, context))
+    )
+    with v.no_overflow("batch", "context"):
+        weights = (model.weight_bytes(prec) / bw) / b
+        kv = kv_seq / bw
+    return weights, kv, model.flops_per_token() / flops
 
 
 def cost_per_token(
@@ -121,16 +133,20 @@ def cost_per_token(
 ) -> float | np.ndarray:
     """GPU-seconds per output token: ``gpus x step_time / batch``.
 
-    Equal to ``max(weights + kv, compute)`` of :func:`cost_terms`, whatever ``gpus`` is.
+    Computed as ``max(weights + kv, compute)`` of :func:`cost_terms`, which is the same
+    quantity (dividing each term of the step time by ``batch / gpus``); written this way it
+    never dips below :func:`cost_floor` by rounding. It does not depend on ``gpus``: n GPUs
+    finish a step n times faster and n GPUs are paid for (``gpus`` is only validated).
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
     >>> round(cost_per_token(m, hw, 1, 0) / cost_per_token(m, hw, 10_000, 0))
     5356
     """
-    n_gpus = v.positive_int("gpus", gpus)
-    t = step_time(model, hw, batch, context, precision, n_gpus)
-    return v.scalar_or_array(n_gpus * np.asarray(t) / v.positive("batch", batch))
+    v.positive_int("gpus", gpus)
+    weights, kv, compute = _per_token_terms(model, hw, batch, context, precision)
+    total = weights + kv
+    return v.scalar_or_array(np.maximum(total, compute, out=total if total.ndim else None))
 
 
 def cost_floor(
@@ -165,14 +181,12 @@ def sweet_spot(
     """
     t = cost_terms(model, hw, 1.0, context, precision)
     gap = np.asarray(t.compute) - np.asarray(t.kv)
-    with np.errstate(divide="ignore"):
+    with v.no_overflow("context"):
         b = np.where(gap > 0, np.asarray(t.weights) / np.where(gap > 0, gap, 1.0), math.inf)
     return v.scalar_or_array(b)
 
 
-def region(
-    model: Model, hw: Hardware, batch, context, precision: str = "bf16"
-) -> str | np.ndarray:
+def region(model: Model, hw: Hardware, batch, context, precision: str = "bf16") -> str | np.ndarray:
     """``"memory-bound"`` below the sweet spot, ``"compute-bound"`` at or above it.
 
     >>> from tokenmath import model, hardware
@@ -185,7 +199,9 @@ def region(
     return str(out) if out.ndim == 0 else out
 
 
-def batch1_penalty(model: Model, hw: Hardware, context=0, precision: str = "bf16") -> float:
+def batch1_penalty(
+    model: Model, hw: Hardware, context=0, precision: str = "bf16"
+) -> float | np.ndarray:
     """How many times more a token costs at batch 1 than at the cost floor.
 
     >>> from tokenmath import model, hardware
@@ -213,13 +229,15 @@ def max_batch(
     >>> max_batch(model("deepseek-v3"), hardware("h100-sxm"), context=8192)
     0.0
     """
+    check_hardware(hw)
     prec = check_precision(precision)
     n_gpus = v.positive_int("gpus", gpus)
     kv_seq = np.asarray(kv_bytes_per_sequence(model, context))
     free = n_gpus * hw.hbm_bytes - model.weight_bytes(prec)
-    with np.errstate(divide="ignore"):
-        fits = np.where(kv_seq > 0, np.floor(max(free, 0.0) / np.where(kv_seq > 0, kv_seq, 1.0)),
-                        math.inf)
+    with np.errstate(over="ignore"):  # a vanishing cache fits without limit: inf is right
+        fits = np.where(
+            kv_seq > 0, np.floor(max(free, 0.0) / np.where(kv_seq > 0, kv_seq, 1.0)), math.inf
+        )
     if free <= 0:
         fits = np.zeros_like(kv_seq)
     return v.scalar_or_array(fits)
@@ -232,6 +250,8 @@ def min_gpus(model: Model, hw: Hardware, precision: str = "bf16") -> int:
     >>> min_gpus(model("deepseek-v3"), hardware("h100-sxm"))
     17
     """
+    check_model(model)
+    check_hardware(hw)
     return int(math.ceil(model.weight_bytes(check_precision(precision)) / hw.hbm_bytes))
 
 
@@ -243,7 +263,9 @@ def usd_per_million_tokens(gpu_seconds_per_token, usd_per_gpu_hour) -> float | n
     """
     seconds = v.positive("gpu_seconds_per_token", gpu_seconds_per_token)
     price = v.non_negative("usd_per_gpu_hour", usd_per_gpu_hour)
-    return v.scalar_or_array(seconds * price / SECONDS_PER_HOUR * TOKENS_PER_MILLION)
+    with v.no_overflow("gpu_seconds_per_token", "usd_per_gpu_hour"):
+        usd = seconds * price / SECONDS_PER_HOUR * TOKENS_PER_MILLION
+    return v.scalar_or_array(usd)
 
 
 def throughput(

@@ -50,6 +50,11 @@ def check_precision(precision: str) -> str:
     return key
 
 
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string; got {name!r}")
+
+
 @dataclass(frozen=True)
 class AttentionGroup:
     """``layers`` decoder layers that share one KV-cache layout.
@@ -86,6 +91,8 @@ class AttentionGroup:
         else:
             v.positive_int("kv_heads", self.kv_heads)
             v.positive_int("head_dim", self.head_dim)
+        if self.kind == "mqa" and self.kv_heads != 1:
+            raise ValueError(f"kv_heads must be 1 for kind 'mqa'; got {self.kv_heads!r}")
         if self.window is not None:
             v.positive_int("window", self.window)
         v.positive_scalar("bytes_per_element", self.bytes_per_element)
@@ -125,6 +132,7 @@ class Model:
     family: str = ""
 
     def __post_init__(self) -> None:
+        _check_name(self.name)
         v.positive_scalar("total_params", self.total_params)
         v.positive_scalar("active_params", self.active_params)
         if self.active_params > self.total_params:
@@ -167,11 +175,14 @@ def kv_bytes_per_sequence(model: Model, context: v.ArrayLike) -> float | np.ndar
     >>> kv_bytes_per_sequence(model("llama-3.1-8b"), 1000)
     131072000.0
     """
+    check_model(model)
     ctx = v.non_negative("context", context)
-    total = np.zeros_like(ctx)
-    for g in model.attention:
-        held = ctx if g.window is None else np.minimum(ctx, g.window)
-        total = total + g.bytes_per_token * held
+    growing = sum(g.bytes_per_token for g in model.attention if g.window is None)
+    with v.no_overflow("context"):
+        total = growing * ctx
+        for g in model.attention:
+            if g.window is not None and g.bytes_per_token > 0:
+                total = total + g.bytes_per_token * np.minimum(ctx, g.window)
     return v.scalar_or_array(total)
 
 
@@ -189,6 +200,7 @@ def kv_bytes_per_token(model: Model, context: v.ArrayLike | None = None) -> floa
     >>> kv_bytes_per_token(model("gpt-oss-120b"))  # only the 18 full-attention layers grow
     36864.0
     """
+    check_model(model)
     if context is None:
         return float(sum(g.bytes_per_token for g in model.attention if g.window is None))
     ctx = v.positive("context", context)
@@ -215,7 +227,8 @@ class Hardware:
     vendor: str = ""
 
     def __post_init__(self) -> None:
-        if not self.flops_per_s:
+        _check_name(self.name)
+        if not isinstance(self.flops_per_s, dict) or not self.flops_per_s:
             raise ValueError("flops_per_s must name at least one precision; got none")
         for prec, flops in self.flops_per_s.items():
             check_precision(prec)
@@ -223,6 +236,11 @@ class Hardware:
         v.positive_scalar("hbm_bytes_per_s", self.hbm_bytes_per_s)
         v.positive_scalar("hbm_bytes", self.hbm_bytes)
         v.non_negative_scalar("usd_per_hour", self.usd_per_hour)
+
+    def __hash__(self) -> int:
+        # flops_per_s is a dict, so the generated hash would fail; hash its items instead.
+        peaks = tuple(sorted(self.flops_per_s.items()))
+        return hash((self.name, peaks, self.hbm_bytes_per_s, self.hbm_bytes, self.usd_per_hour))
 
     def flops(self, precision: str = "bf16") -> float:
         """Dense peak FLOP/s at ``precision``; raises if the chip has no such mode."""
@@ -238,3 +256,21 @@ class Hardware:
         """``C / BW``: FLOPs the chip can do in the time it reads one byte (about 295 for an
         H100 SXM at BF16, the seed's "about 300")."""
         return self.flops(precision) / self.hbm_bytes_per_s
+
+
+def check_model(model: object) -> Model:
+    """Return ``model`` if it is a :class:`Model`, else raise a ``ValueError`` saying so."""
+    if not isinstance(model, Model):
+        raise ValueError(
+            f"model must be a tokenmath Model (e.g. tm.model('deepseek-v3')); got {model!r}"
+        )
+    return model
+
+
+def check_hardware(hw: object) -> Hardware:
+    """Return ``hw`` if it is a :class:`Hardware`, else raise a ``ValueError`` saying so."""
+    if not isinstance(hw, Hardware):
+        raise ValueError(
+            f"hw must be a tokenmath Hardware (e.g. tm.hardware('h100-sxm')); got {hw!r}"
+        )
+    return hw

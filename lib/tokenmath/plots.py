@@ -1,0 +1,1149 @@
+"""Figures of the book, drawn from the library's numbers (no physics lives here).
+
+Every chart is a :class:`matplotlib.figure.Figure` built without pyplot, so a notebook cell
+that ends with a chart shows it exactly once, as the cell's value. Functions that draw one
+axes take ``ax=None``; given an axes, they draw into it and return its figure.
+
+Units: batch size ``B`` in sequences (log axis); cost per token in GPU-microseconds per
+token (1 GPU-µs = one accelerator busy for a millionth of a second); step time in
+milliseconds; prices in USD per million tokens.
+
+>>> import tokenmath as tm
+>>> fig = tm.plots.cost_chart(tm.model("deepseek-v3"), tm.hardware("h100-sxm"))
+>>> [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "region-memory"]
+['memory-bound']
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from . import _validate as v
+from . import roofline as rl
+from .specs import Hardware, Model
+
+# --------------------------------------------------------------------------- style
+
+#: Okabe-Ito colours: distinguishable with every common form of colour blindness.
+PALETTE: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#7F7F7F",
+}
+
+#: Line styles of the cost terms, the same on every chart.
+TERM_STYLE: dict[str, dict[str, Any]] = {
+    "weights": {"color": PALETTE["blue"], "linestyle": "--", "linewidth": 1.6},
+    "kv": {"color": PALETTE["vermillion"], "linestyle": ":", "linewidth": 2.0},
+    "compute": {"color": PALETTE["green"], "linestyle": "-.", "linewidth": 1.6},
+    "total": {"color": PALETTE["black"], "linestyle": "-", "linewidth": 2.4},
+}
+
+#: Labels of the cost terms (legend entries).
+TERM_LABEL: dict[str, str] = {
+    "weights": "weight traffic / B (hyperbola)",
+    "kv": "KV traffic (flat)",
+    "compute": "compute (flat)",
+    "total": "cost per token",
+}
+
+REGION_COLOR = {"memory": PALETTE["sky"], "compute": PALETTE["orange"]}
+REGION_ALPHA = 0.14
+LABEL_BOX: dict[str, Any] = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
+CASE_COLORS = ("black", "blue", "vermillion", "green", "purple", "orange", "sky")
+CASE_STYLES = ("-", "--", "-.", ":")
+
+#: Default size of a one-panel figure (inches): the width of the book's text column.
+FIGSIZE = (7.0, 4.2)
+WIDE_FIGSIZE = (10.0, 4.0)
+DPI = 110
+
+MICROSECONDS_PER_SECOND = 1e6
+MILLISECONDS_PER_SECOND = 1e3
+BATCH_LABEL = "batch size B [sequences]"
+COST_LABEL = "cost per token [GPU-µs]"
+USD_LABEL = "cost [USD per million tokens]"
+STEP_LABEL = "step time T [ms]"
+CONTEXT_LABEL = "context length L [tokens]"
+
+#: How far past the sweet spot the default batch axis runs.
+BATCH_SPAN_PAST_SWEET_SPOT = 6.0
+GRID_POINTS = 300
+
+
+class BookFigure(Figure):
+    """A :class:`~matplotlib.figure.Figure` that shows itself as a PNG in a notebook.
+
+    A figure made without pyplot has no inline backend to display it; this one renders
+    itself through Agg when it is a cell's value, once.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self, bbox_inches="tight")
+
+
+def figure_png(fig: Figure, **savefig_kw: Any) -> bytes:
+    """PNG bytes of ``fig``, rendered with Agg (no pyplot, no global backend change)."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig_kw)
+    return buf.getvalue()
+
+
+def new_figure(
+    figsize: tuple[float, float] = FIGSIZE, *, constrained: bool = True, dpi: float = DPI
+) -> Figure:
+    """An empty :class:`BookFigure` with the book's size and resolution, Agg canvas attached."""
+    fig = BookFigure(figsize=figsize, dpi=dpi, layout="constrained" if constrained else None)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE):
+    if ax is None:
+        fig = new_figure(figsize)
+        return fig, fig.add_subplot()
+    if not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes or None; got {ax!r}")
+    return ax.figure, ax
+
+
+def _number_label(value: float, _pos: Any = None) -> str:
+    if value >= 1:
+        return f"{value:,.0f}"
+    return f"{value:g}"
+
+
+def style_axes(ax: Axes, xlabel: str, ylabel: str, *, logx: bool = True, logy: bool = False):
+    """Axis labels, log scales with plain-number ticks, a light grid: the book's look."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    for axis, log in ((ax.xaxis, logx), (ax.yaxis, logy)):
+        if log:
+            axis.set_major_locator(LogLocator(base=10))
+            axis.set_major_formatter(FuncFormatter(_number_label))
+            axis.set_minor_formatter(NullFormatter())
+    ax.grid(True, which="major", color="#DDDDDD", linewidth=0.7)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def format_batch(batch: float) -> str:
+    """A batch size for a label: ``5,356``, or ``none`` when there is no such batch."""
+    return "none" if not math.isfinite(batch) else f"{batch:,.0f}"
+
+
+def format_sig(value: float, digits: int = 3) -> str:
+    """A value with ``digits`` significant figures and thousands separators."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(digits - 1 - int(math.floor(math.log10(abs(value)))), 0)
+    return f"{value:,.{decimals}f}"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_model_hw(model: Model, hw: Hardware) -> None:
+    if not isinstance(model, Model):
+        raise ValueError(
+            f"model must be a tokenmath Model (e.g. tm.model('deepseek-v3')); got {model!r}"
+        )
+    if not isinstance(hw, Hardware):
+        raise ValueError(
+            f"hw must be a tokenmath Hardware (e.g. tm.hardware('h100-sxm')); got {hw!r}"
+        )
+
+
+def default_batch_max(
+    model: Model, hw: Hardware, context: float = 0, precision: str = "bf16"
+) -> float:
+    """Right end of the default batch axis: a few times the sweet spot.
+
+    Without a sweet spot (KV line above the compute line) the axis runs a few times past the
+    batch at which weight traffic per token falls to the KV traffic per token.
+    """
+    spot = rl.sweet_spot(model, hw, context, precision)
+    if math.isfinite(spot):
+        return max(BATCH_SPAN_PAST_SWEET_SPOT * spot, 10.0)
+    terms = rl.cost_terms(model, hw, 1.0, context, precision)
+    return max(10 * BATCH_SPAN_PAST_SWEET_SPOT * terms.weights / terms.kv, 10.0)
+
+
+def batch_range(batch: Any, default_max: float) -> tuple[float, float]:
+    """``(low, high)`` of a batch axis from a user's ``batch=(low, high)`` or ``None``."""
+    if batch is None:
+        return 1.0, float(default_max)
+    try:
+        low, high = (float(b) for b in batch)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"batch must be None or a pair (low, high) of batch sizes; got {batch!r}"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
+        raise ValueError(
+            f"batch must be a pair (low, high) with 0 < low < high, both finite; got {batch!r}"
+        )
+    return low, high
+
+
+def batch_grid(low: float, high: float, points: int = GRID_POINTS) -> np.ndarray:
+    """Batch sizes spaced evenly on a log axis from ``low`` to ``high`` [sequences]."""
+    return np.geomspace(low, high, points)
+
+
+def _check_markers(markers: Mapping[str, float] | None) -> dict[str, float]:
+    if markers is None:
+        return {}
+    if not isinstance(markers, Mapping):
+        raise ValueError(f"markers must be a dict {{label: batch}} or None; got {markers!r}")
+    out = {}
+    for label, b in markers.items():
+        if (
+            isinstance(b, bool)
+            or not isinstance(b, int | float | np.integer | np.floating)
+            or not math.isfinite(b)
+            or b <= 0
+        ):
+            raise ValueError(f"markers[{label!r}] must be a batch size > 0; got {b!r}")
+        out[str(label)] = float(b)
+    return out
+
+
+# --------------------------------------------------------------------------- shared artists
+
+
+class RegionShading:
+    """Shaded memory-bound and compute-bound spans of a batch axis, with their labels.
+
+    ``fixed_labels=True`` pins the labels to the top corners of the axes instead of centring
+    them on their spans (the explorer keeps them in its cached background).
+    """
+
+    def __init__(self, ax: Axes, *, fixed_labels: bool = False) -> None:
+        tf = ax.get_xaxis_transform()
+        self.ax, self.fixed_labels = ax, fixed_labels
+        self.spans = {
+            name: ax.add_patch(
+                Rectangle(
+                    (1, 0),
+                    1,
+                    1,
+                    transform=tf,
+                    color=REGION_COLOR[name],
+                    alpha=REGION_ALPHA,
+                    linewidth=0,
+                    zorder=0,
+                )
+            )
+            for name in ("memory", "compute")
+        }
+        corner = {"memory": (0.02, "left"), "compute": (0.98, "right")}
+        self.labels = {
+            name: ax.text(
+                corner[name][0] if fixed_labels else 1,
+                0.97,
+                "",
+                transform=ax.transAxes if fixed_labels else tf,
+                ha=corner[name][1] if fixed_labels else "center",
+                va="top",
+                fontsize=9,
+                color="#333333",
+                gid=f"region-{name}",
+            )
+            for name in ("memory", "compute")
+        }
+
+    def update(self, spot: float, low: float, high: float) -> None:
+        """Memory-bound from ``low`` to the sweet spot, compute-bound from there to ``high``."""
+        edge = min(max(spot, low), high)
+        parts = {"memory": (low, edge), "compute": (edge, high)}
+        for name, (x0, x1) in parts.items():
+            shown = x1 > x0
+            self.spans[name].set_visible(shown)
+            self.labels[name].set_visible(shown)
+            if shown:
+                self.spans[name].set_x(x0)
+                self.spans[name].set_width(x1 - x0)
+                if not self.fixed_labels:
+                    self.labels[name].set_x(math.sqrt(x0 * x1))
+        no_spot = not math.isfinite(spot)
+        self.labels["memory"].set_text(
+            "memory-bound at every batch\n(KV line above compute line: no sweet spot)"
+            if no_spot
+            else "memory-bound"
+        )
+        narrow = not self.fixed_labels and edge > 0 and high / edge < 10
+        self.labels["compute"].set_text("compute-\nbound" if narrow else "compute-bound")
+
+
+class SweetSpotMarker:
+    """A vertical line at the sweet-spot batch with its value as a label."""
+
+    def __init__(self, ax: Axes, label_y: float = 0.5, *, labelled: bool = True) -> None:
+        tf = ax.get_xaxis_transform()
+        self.labelled = labelled
+        self.line = Line2D(
+            [1, 1],
+            [0, 1],
+            transform=tf,
+            color=PALETTE["purple"],
+            linewidth=1.4,
+            linestyle="--",
+            gid="sweet-spot",
+            zorder=3,
+        )
+        ax.add_line(self.line)
+        self.text = ax.text(
+            1,
+            label_y,
+            "",
+            transform=tf,
+            ha="right",
+            va="center",
+            fontsize=9,
+            color=PALETTE["purple"],
+            gid="sweet-spot-label",
+            bbox=LABEL_BOX,
+        )
+
+    def update(self, spot: float, low: float, high: float) -> None:
+        shown = math.isfinite(spot) and low <= spot <= high
+        self.line.set_visible(shown)
+        self.text.set_visible(shown and self.labelled)
+        if shown:
+            self.line.set_xdata([spot, spot])
+            self.text.set_x(spot / 1.08)
+            self.text.set_text(f"sweet spot\nB = {format_batch(spot)}")
+
+
+class MemoryLimitMarker:
+    """Where the batch stops fitting in HBM: a line, a hatched span beyond it, a label."""
+
+    def __init__(self, ax: Axes) -> None:
+        tf = ax.get_xaxis_transform()
+        self.line = Line2D(
+            [1, 1],
+            [0, 1],
+            transform=tf,
+            color=PALETTE["grey"],
+            linewidth=1.6,
+            gid="memory-limit",
+            zorder=3,
+        )
+        ax.add_line(self.line)
+        self.span = ax.add_patch(
+            Rectangle(
+                (1, 0),
+                1,
+                1,
+                transform=tf,
+                fill=False,
+                hatch="//",
+                edgecolor="#BBBBBB",
+                linewidth=0,
+                zorder=0.5,
+            )
+        )
+        self.text = ax.text(
+            1,
+            0.84,
+            "",
+            transform=tf,
+            ha="left",
+            va="top",
+            fontsize=8.5,
+            color="#444444",
+            gid="memory-limit-label",
+            bbox=LABEL_BOX,
+        )
+
+    def _centre(self, low: float, high: float) -> None:
+        self.text.set_ha("center")
+        self.text.set_x(math.sqrt(low * high))
+
+    def hide(self) -> None:
+        for artist in (self.line, self.span, self.text):
+            artist.set_visible(False)
+
+    def update(self, fits: float, gpus: int, low: float, high: float) -> None:
+        """``fits``: the largest batch that fits on ``gpus`` accelerators (0 or inf allowed)."""
+        where = f"on {gpus} GPU{'s' if gpus > 1 else ''}"
+        self.text.set_visible(True)
+        self.text.set_ha("left")
+        if not math.isfinite(fits):
+            self.line.set_visible(False)
+            self.span.set_visible(False)
+            self._centre(low, high)
+            self.text.set_text(f"context 0: no KV cache, any batch fits {where}")
+            return
+        edge = min(max(fits, low), high)
+        self.span.set_visible(edge < high)
+        self.span.set_x(edge)
+        self.span.set_width(high - edge)
+        self.line.set_visible(low < fits <= high)
+        self.line.set_xdata([fits, fits])
+        if fits < 1:
+            self._centre(low, high)
+            self.text.set_text(f"weights alone do not fit {where}")
+        elif fits > high:
+            self._centre(low, high)
+            self.text.set_text(f"up to B = {format_batch(fits)} fits {where}")
+        else:
+            left_half = math.log(edge / low) < 0.5 * math.log(high / low)
+            self.text.set_ha("left" if left_half else "right")
+            self.text.set_x(edge * 1.06 if left_half else edge / 1.06)
+            self.text.set_text(f"memory runs out\npast B = {format_batch(fits)}\n({where})")
+
+
+class PointMarkers:
+    """Labelled points on a curve: ``{"label": batch}``."""
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        (self.points,) = ax.plot(
+            [],
+            [],
+            "o",
+            color=PALETTE["black"],
+            markersize=6,
+            markerfacecolor="white",
+            markeredgewidth=1.6,
+            zorder=5,
+            gid="markers",
+        )
+        self.texts: list = []
+
+    def update(self, labels: Sequence[str], xs: np.ndarray, ys: np.ndarray) -> None:
+        self.points.set_data(xs, ys)
+        for t in self.texts:
+            t.remove()
+        self.texts = [
+            self.ax.annotate(
+                label,
+                (x, y),
+                xytext=(6, 6),
+                textcoords="offset points",
+                fontsize=9,
+                gid="marker-label",
+            )
+            for label, x, y in zip(labels, xs, ys, strict=True)
+        ]
+
+
+def _log_limits(values: Iterable[np.ndarray], headroom: float = 3.0) -> tuple[float, float]:
+    """Limits of a log axis holding ``values``, snapped to whole decades (so that small
+    changes of the data leave the axis, and a cached background of the explorer, as is)."""
+    data = np.concatenate([np.ravel(v) for v in values])
+    data = data[np.isfinite(data) & (data > 0)]
+    low = 10 ** math.floor(math.log10(float(data.min()) / 2.5))
+    high = 10 ** math.ceil(math.log10(float(data.max()) * headroom))
+    return low, high
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 x 10^k that is >= ``value`` (> 0)."""
+    decade = 10 ** math.floor(math.log10(value))
+    return next(m * decade for m in (1, 1.5, 2, 3, 4, 5, 6, 8, 10) if m * decade >= value)
+
+
+# --------------------------------------------------------------------------- cost panel
+
+
+class CostPanel:
+    """The cost chart on one axes, built once and redrawn in place by :meth:`update`.
+
+    Lines (found by ``gid``): ``cost-weights`` (hyperbola), ``cost-kv`` and ``cost-compute``
+    (flat), ``cost-total`` (the cost per token), ``floor``; y in GPU-µs per token.
+    """
+
+    def __init__(
+        self,
+        ax: Axes,
+        *,
+        terms: bool = True,
+        regions: bool = True,
+        mark_sweet_spot: bool = True,
+        log_cost: bool = True,
+        legend: Mapping[str, Any] | None = None,
+        compact: bool = False,
+    ) -> None:
+        """``legend``: keyword arguments of :meth:`~matplotlib.axes.Axes.legend` (placement);
+        ``compact``: region labels pinned to the corners (for the explorer)."""
+        self.ax, self.log_cost = ax, log_cost
+        style_axes(ax, BATCH_LABEL, COST_LABEL, logy=log_cost)
+        names = ("weights", "kv", "compute") if terms else ()
+        self.lines = {
+            name: ax.plot(
+                [],
+                [],
+                label=TERM_LABEL[name],
+                gid=f"cost-{name}",
+                zorder=2 if name == "total" else 3,
+                **TERM_STYLE[name],
+            )[0]
+            for name in (*names, "total")
+        }
+        self.floor_text = ax.text(
+            1, 1, "", ha="right", va="bottom", fontsize=9, gid="floor-label", bbox=LABEL_BOX
+        )
+        self.regions = RegionShading(ax, fixed_labels=compact) if regions else None
+        self.sweet = SweetSpotMarker(ax, label_y=0.55) if mark_sweet_spot else None
+        self.memory = MemoryLimitMarker(ax)
+        self.memory.hide()
+        self.points = PointMarkers(ax)
+        place = {"loc": "lower left", "bbox_to_anchor": (0.0, 0.1), "framealpha": 0.9}
+        self.legend = ax.legend(fontsize=8.5, **(legend or place))
+        self.legend_texts = dict(zip(self.lines, self.legend.get_texts(), strict=True))
+
+    def update(
+        self,
+        model: Model,
+        hw: Hardware,
+        context: float,
+        precision: str,
+        batches: np.ndarray,
+        *,
+        gpus_for_fit: int | None = None,
+        markers: Mapping[str, float] | None = None,
+        ylim: tuple[float, float] | None = None,
+    ) -> None:
+        """Recompute every line from the library at ``batches`` and move the markers.
+
+        ``ylim`` fixes the cost axis [GPU-µs] (default: fitted to the data, whole decades).
+        """
+        scale = MICROSECONDS_PER_SECOND
+        low, high = float(batches[0]), float(batches[-1])
+        total = np.asarray(rl.cost_per_token(model, hw, batches, context, precision)) * scale
+        terms = rl.cost_terms(model, hw, batches, context, precision)
+        parts = {"weights": terms.weights, "kv": terms.kv, "compute": terms.compute}
+        for name, line in self.lines.items():
+            y = total if name == "total" else np.asarray(parts[name]) * scale
+            line.set_data(batches, y)
+        if "kv" in self.lines:
+            zero = float(np.ravel(terms.kv)[0]) == 0
+            self.legend_texts["kv"].set_text(
+                TERM_LABEL["kv"] + (": 0 at context 0" if zero else "")
+            )
+        floor = rl.cost_floor(model, hw, context, precision) * scale
+        spot = rl.sweet_spot(model, hw, context, precision)
+        self._set_limits(low, high, total, floor, ylim)
+        self.floor_text.set_position((high / 1.15, floor * 1.25))
+        self.floor_text.set_text(f"floor {format_sig(floor)} GPU-µs")
+        if self.regions is not None:
+            self.regions.update(spot, low, high)
+        if self.sweet is not None:
+            self.sweet.update(spot, low, high)
+        if gpus_for_fit is None:
+            self.memory.hide()
+        else:
+            fits = rl.max_batch(model, hw, context, gpus=gpus_for_fit, precision=precision)
+            self.memory.update(float(fits), gpus_for_fit, low, high)
+        points = _check_markers(markers)
+        xs = np.array(list(points.values()), dtype=float)
+        ys = (
+            np.asarray(rl.cost_per_token(model, hw, xs, context, precision)) * scale
+            if len(xs)
+            else xs
+        )
+        self.points.update(list(points), xs, ys)
+
+    def _set_limits(
+        self, low: float, high: float, total: np.ndarray, floor: float, ylim: Any = None
+    ) -> None:
+        self.ax.set_xlim(low, high)
+        if ylim is not None:
+            self.ax.set_ylim(*ylim)
+        elif self.log_cost:
+            self.ax.set_ylim(*_log_limits([total, np.array([floor])], headroom=2.0))
+        else:
+            self.ax.set_ylim(0, 6 * floor)
+
+
+def _fit_gpus(gpus_for_fit: int | None) -> int | None:
+    if gpus_for_fit is None:
+        return None
+    if (
+        isinstance(gpus_for_fit, bool)
+        or not isinstance(gpus_for_fit, int | np.integer)
+        or gpus_for_fit < 1
+    ):
+        raise ValueError(
+            f"gpus_for_fit must be a whole number of GPUs >= 1 or None; got {gpus_for_fit!r}"
+        )
+    return int(gpus_for_fit)
+
+
+def cost_chart(
+    model: Model,
+    hw: Hardware,
+    context: float = 0,
+    precision: str = "bf16",
+    *,
+    batch: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    terms: bool = True,
+    regions: bool = True,
+    mark_sweet_spot: bool = True,
+    markers: Mapping[str, float] | None = None,
+    gpus_for_fit: int | None = None,
+    log_cost: bool = True,
+) -> Figure:
+    """Cost per token [GPU-µs] against batch size: the three terms, their maximum, the
+    regions, the sweet spot and the floor.
+
+    ``batch=(low, high)`` sets the batch axis (default 1 to a few times the sweet spot);
+    ``markers={"label": batch}`` puts labelled points on the curve; ``gpus_for_fit=n`` shows
+    where the KV caches stop fitting in the HBM of ``n`` accelerators (:func:`max_batch`);
+    ``log_cost=False`` draws a linear cost axis clipped to six times the floor.
+    """
+    _check_model_hw(model, hw)
+    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    fig, ax = _figure_and_axes(ax)
+    panel = CostPanel(
+        ax, terms=terms, regions=regions, mark_sweet_spot=mark_sweet_spot, log_cost=log_cost
+    )
+    panel.update(
+        model,
+        hw,
+        context,
+        precision,
+        batch_grid(low, high),
+        gpus_for_fit=_fit_gpus(gpus_for_fit),
+        markers=markers,
+    )
+    ax.set_title(_title(model, hw, context, precision), fontsize=10)
+    return fig
+
+
+def _title(model: Model, hw: Hardware, context: float, precision: str) -> str:
+    return f"{model.name} on {hw.name}, {precision.upper()}, context {context:,.0f} tokens"
+
+
+# --------------------------------------------------------------------------- latency panel
+
+
+class LatencyPanel:
+    """Step time against batch on one axes, redrawn in place by :meth:`update`.
+
+    Lines (by ``gid``): ``latency-memory`` (T_memory), ``latency-compute`` (T_compute),
+    ``latency-total`` (T = max of the two); y in milliseconds.
+    """
+
+    def __init__(
+        self,
+        ax: Axes,
+        *,
+        regions: bool = True,
+        mark_sweet_spot: bool = True,
+        legend: Mapping[str, Any] | None = None,
+        compact: bool = False,
+    ) -> None:
+        """``legend``: keyword arguments of :meth:`~matplotlib.axes.Axes.legend` (placement);
+        ``compact``: region labels pinned to the corners, no floor or sweet-spot label (the
+        explorer shows those numbers beside the chart)."""
+        self.ax, self.compact = ax, compact
+        style_axes(ax, BATCH_LABEL, STEP_LABEL)
+        spec = {
+            "memory": ("memory time (weights + KV)", TERM_STYLE["weights"]),
+            "compute": ("compute time", TERM_STYLE["compute"]),
+            "total": ("step time T = max", TERM_STYLE["total"]),
+        }
+        self.lines = {
+            name: ax.plot(
+                [],
+                [],
+                label=label,
+                gid=f"latency-{name}",
+                zorder=2 if name == "total" else 3,
+                **style,
+            )[0]
+            for name, (label, style) in spec.items()
+        }
+        self.floor_text = ax.text(
+            1, 0, "", ha="left", va="bottom", fontsize=9, gid="latency-floor-label"
+        )
+        self.regions = RegionShading(ax, fixed_labels=compact) if regions else None
+        self.sweet = (
+            SweetSpotMarker(ax, label_y=0.55, labelled=not compact) if mark_sweet_spot else None
+        )
+        self.floor_text.set_visible(not compact)
+        self.points = PointMarkers(ax)
+        place = {"loc": "upper left", "bbox_to_anchor": (0.0, 0.88), "framealpha": 0.9}
+        ax.legend(fontsize=8.5, **(legend or place))
+
+    def update(
+        self,
+        model: Model,
+        hw: Hardware,
+        context: float,
+        precision: str,
+        batches: np.ndarray,
+        *,
+        gpus: int = 1,
+        markers: Mapping[str, float] | None = None,
+    ) -> None:
+        scale = MILLISECONDS_PER_SECOND
+        low, high = float(batches[0]), float(batches[-1])
+        t_mem, t_comp = rl.step_time_terms(model, hw, batches, context, precision, gpus)
+        total = np.maximum(t_mem, t_comp) * scale
+        self.lines["memory"].set_data(batches, np.asarray(t_mem) * scale)
+        self.lines["compute"].set_data(batches, np.asarray(t_comp) * scale)
+        self.lines["total"].set_data(batches, total)
+        self.ax.set_xlim(low, high)
+        self.ax.set_ylim(0, nice_ceiling(float(total.max()) * 1.35))
+        first = float(total[0])
+        self.floor_text.set_position((low * 1.1, first))
+        self.floor_text.set_text(f"T = {format_sig(first)} ms at B = {format_batch(low)}")
+        spot = rl.sweet_spot(model, hw, context, precision)
+        if self.regions is not None:
+            self.regions.update(spot, low, high)
+        if self.sweet is not None:
+            self.sweet.update(spot, low, high)
+        points = _check_markers(markers)
+        xs = np.array(list(points.values()), dtype=float)
+        ys = (
+            np.asarray(rl.step_time(model, hw, xs, context, precision, gpus)) * scale
+            if len(xs)
+            else xs
+        )
+        self.points.update(list(points), xs, ys)
+
+
+def latency_chart(
+    model: Model,
+    hw: Hardware,
+    context: float = 0,
+    precision: str = "bf16",
+    *,
+    batch: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    mark_sweet_spot: bool = True,
+    markers: Mapping[str, float] | None = None,
+    gpus: int = 1,
+    regions: bool = True,
+) -> Figure:
+    """Step time [ms] against batch size: flat while memory-bound, rising once compute-bound.
+
+    ``gpus`` accelerators share one replica (each step is ``gpus`` times shorter).
+    """
+    _check_model_hw(model, hw)
+    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    fig, ax = _figure_and_axes(ax)
+    panel = LatencyPanel(ax, regions=regions, mark_sweet_spot=mark_sweet_spot)
+    panel.update(model, hw, context, precision, batch_grid(low, high), gpus=gpus, markers=markers)
+    ax.set_title(_title(model, hw, context, precision), fontsize=10)
+    return fig
+
+
+def latency_and_cost_chart(
+    model: Model,
+    hw: Hardware,
+    context: float = 0,
+    precision: str = "bf16",
+    *,
+    batch: tuple[float, float] | None = None,
+    markers: Mapping[str, float] | None = None,
+    gpus: int = 1,
+) -> Figure:
+    """The latency chart (left) and the cost chart (right) on the same batch axis: both turn
+    at the same batch, the sweet spot."""
+    _check_model_hw(model, hw)
+    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    fig = new_figure(WIDE_FIGSIZE)
+    ax_lat, ax_cost = fig.subplots(1, 2)
+    batches = batch_grid(low, high)
+    LatencyPanel(ax_lat).update(model, hw, context, precision, batches, gpus=gpus, markers=markers)
+    CostPanel(ax_cost).update(model, hw, context, precision, batches, markers=markers)
+    ax_lat.set_title("latency: what a user waits per token", fontsize=10)
+    ax_cost.set_title("cost: what the operator pays per token", fontsize=10)
+    fig.suptitle(_title(model, hw, context, precision), fontsize=10.5)
+    return fig
+
+
+# --------------------------------------------------------------------------- terms chart
+
+
+def terms_chart(
+    model: Model,
+    hw: Hardware,
+    context: float = 0,
+    precision: str = "bf16",
+    *,
+    batch: tuple[float, float] | None = None,
+) -> Figure:
+    """Three panels on a shared cost axis [GPU-µs per token], one cost term in each:
+    weight traffic / B (a hyperbola), KV traffic (flat), compute (flat)."""
+    _check_model_hw(model, hw)
+    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    batches = batch_grid(low, high)
+    terms = rl.cost_terms(model, hw, batches, context, precision)
+    fig = new_figure(WIDE_FIGSIZE)
+    axes = fig.subplots(1, 3, sharey=True)
+    titles = {
+        "weights": "weight traffic / B: falls as 1/B",
+        "kv": "KV traffic: flat",
+        "compute": "compute: flat",
+    }
+    values = {"weights": terms.weights, "kv": terms.kv, "compute": terms.compute}
+    for ax, name in zip(axes, titles, strict=True):
+        style_axes(ax, BATCH_LABEL, COST_LABEL if name == "weights" else "", logy=True)
+        y = np.asarray(values[name]) * MICROSECONDS_PER_SECOND
+        ax.plot(batches, y, gid=f"cost-{name}", **TERM_STYLE[name])
+        ax.set_title(titles[name], fontsize=10)
+        ax.set_xlim(low, high)
+        if not np.any(y > 0):
+            ax.text(
+                0.5,
+                0.5,
+                "0 at context 0:\nno cache to read",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=9,
+                color=TERM_STYLE[name]["color"],
+            )
+    positive = [np.asarray(v) * MICROSECONDS_PER_SECOND for v in values.values()]
+    axes[0].set_ylim(*_log_limits(positive, headroom=2.0))
+    fig.suptitle(_title(model, hw, context, precision), fontsize=10.5)
+    return fig
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+class Case(NamedTuple):
+    """One curve of :func:`compare_cost_chart`: a label, a model, an accelerator, a context
+    [tokens] and a precision."""
+
+    label: str
+    model: Model
+    hw: Hardware
+    context: float = 0
+    precision: str = "bf16"
+
+
+def _check_cases(cases: Sequence[Case]) -> list[Case]:
+    try:
+        cases = list(cases)
+    except TypeError:
+        raise ValueError(f"cases must be a list of tm.plots.Case; got {cases!r}") from None
+    if not cases:
+        raise ValueError("cases must hold at least one tm.plots.Case; got an empty list")
+    for i, case in enumerate(cases):
+        if not isinstance(case, Case):
+            raise ValueError(
+                f"cases[{i}] must be a tm.plots.Case(label, model, hw, context, "
+                f"precision); got {case!r}"
+            )
+        _check_model_hw(case.model, case.hw)
+    return cases
+
+
+def compare_cost_chart(
+    cases: Sequence[Case],
+    *,
+    batch: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    usd: bool = False,
+) -> Figure:
+    """Cost-per-token curves of several cases on one chart, each with its sweet spot.
+
+    ``usd=True`` prices each curve at its accelerator's preset price: USD per million tokens
+    instead of GPU-µs per token.
+    """
+    cases = _check_cases(cases)
+    default = max(default_batch_max(c.model, c.hw, c.context, c.precision) for c in cases)
+    low, high = batch_range(batch, default)
+    batches = batch_grid(low, high)
+    fig, ax = _figure_and_axes(ax)
+    style_axes(ax, BATCH_LABEL, USD_LABEL if usd else COST_LABEL, logy=True)
+    curves = []
+    for i, case in enumerate(cases):
+        curves.append(_draw_case(ax, case, batches, i, usd))
+    ax.set_xlim(low, high)
+    ax.set_ylim(*_log_limits(curves, headroom=2.0))
+    ax.legend(fontsize=8.5, loc="upper right", framealpha=0.9)
+    return fig
+
+
+def _case_values(case: Case, batches: np.ndarray, usd: bool) -> np.ndarray:
+    cost = np.asarray(rl.cost_per_token(case.model, case.hw, batches, case.context, case.precision))
+    if usd:
+        return np.asarray(rl.usd_per_million_tokens(cost, case.hw.usd_per_hour))
+    return cost * MICROSECONDS_PER_SECOND
+
+
+def _draw_case(ax: Axes, case: Case, batches: np.ndarray, index: int, usd: bool) -> np.ndarray:
+    color = PALETTE[CASE_COLORS[index % len(CASE_COLORS)]]
+    style = CASE_STYLES[(index // len(CASE_COLORS) + index) % len(CASE_STYLES)]
+    y = _case_values(case, batches, usd)
+    spot = rl.sweet_spot(case.model, case.hw, case.context, case.precision)
+    ax.plot(
+        batches,
+        y,
+        color=color,
+        linestyle=style,
+        linewidth=2.0,
+        gid=f"case-{index}",
+        label=f"{case.label} (sweet spot {format_batch(spot)})",
+    )
+    if math.isfinite(spot) and batches[0] <= spot <= batches[-1]:
+        y_spot = _case_values(case, np.array([spot]), usd)
+        ax.plot([spot], y_spot, "o", color=color, markersize=7, gid=f"case-{index}-sweet-spot")
+    return y
+
+
+def _vanishing_context(model: Model, hw: Hardware, precision: str, high: float) -> float:
+    """Context [tokens] past which ``model`` has no sweet spot on ``hw`` (bisection on
+    :func:`tokenmath.sweet_spot`); ``inf`` if it keeps one up to ``high``."""
+    if math.isfinite(rl.sweet_spot(model, hw, high, precision)):
+        return math.inf
+    lo, hi = 0.0, high
+    while hi - lo > max(1.0, 1e-6 * hi):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if math.isfinite(rl.sweet_spot(model, hw, mid, precision)) else (lo, mid)
+    return hi
+
+
+def sweet_spot_vs_context_chart(
+    models: Sequence[Model],
+    hw: Hardware,
+    precision: str = "bf16",
+    *,
+    context: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Sweet-spot batch against context length for each model on one accelerator.
+
+    Each curve rises with context and ends where the KV line reaches the compute line (an
+    ``x`` marks that context; past it no batch is compute-bound). ``context=(low, high)``
+    sets the context axis [tokens] (default 16 to the longest context limit).
+    """
+    models = _check_models(models)
+    default_high = max(m.context_limit for m in models)
+    low, high = _context_range(context, default_high)
+    contexts = np.geomspace(low, high, GRID_POINTS)
+    fig, ax = _figure_and_axes(ax)
+    style_axes(ax, CONTEXT_LABEL, "sweet-spot batch B* [sequences]", logy=True)
+    for i, m in enumerate(models):
+        color = PALETTE[CASE_COLORS[i % len(CASE_COLORS)]]
+        spots = np.asarray(rl.sweet_spot(m, hw, contexts, precision), dtype=float)
+        ax.plot(
+            contexts,
+            np.where(np.isfinite(spots), spots, np.nan),
+            color=color,
+            linewidth=2.0,
+            gid=f"sweet-spot-{m.name}",
+            label=m.name,
+        )
+        end = _vanishing_context(m, hw, precision, high)
+        if low <= end <= high:
+            ax.axvline(end, color=color, linestyle=":", linewidth=1.2, gid=f"vanishes-{m.name}")
+            ax.annotate(
+                f"none past L ≈ {end:,.0f}",
+                (end, 0.04 + 0.07 * i),
+                xycoords=ax.get_xaxis_transform(),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=8.5,
+                color=color,
+                bbox=LABEL_BOX,
+            )
+    ax.set_xlim(low, high)
+    start = [rl.sweet_spot(m, hw, low, precision) for m in models]
+    finite_start = [b for b in start if math.isfinite(b)]
+    if finite_start:
+        ax.set_ylim(top=100 * max(finite_start))
+    ax.legend(fontsize=8.5, loc="upper left", framealpha=0.9)
+    ax.set_title(f"on {hw.name}, {precision.upper()}", fontsize=10)
+    return fig
+
+
+def _check_models(models: Sequence[Model]) -> list[Model]:
+    if isinstance(models, Model):
+        return [models]
+    models = list(models) if isinstance(models, Iterable) else []
+    if not models:
+        raise ValueError("models must hold at least one tokenmath Model; got none")
+    for i, m in enumerate(models):
+        if not isinstance(m, Model):
+            raise ValueError(f"models[{i}] must be a tokenmath Model; got {m!r}")
+    return models
+
+
+def _check_hardwares(hardwares: Sequence[Hardware]) -> list[Hardware]:
+    if isinstance(hardwares, Hardware):
+        return [hardwares]
+    hardwares = list(hardwares) if isinstance(hardwares, Iterable) else []
+    if not hardwares:
+        raise ValueError("hardwares must hold at least one tokenmath Hardware; got none")
+    for i, h in enumerate(hardwares):
+        if not isinstance(h, Hardware):
+            raise ValueError(f"hardwares[{i}] must be a tokenmath Hardware; got {h!r}")
+    return hardwares
+
+
+def _context_range(context: Any, default_high: float) -> tuple[float, float]:
+    if context is None:
+        return 16.0, float(default_high)
+    try:
+        low, high = (float(c) for c in context)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"context must be None or a pair (low, high) in tokens; got {context!r}"
+        ) from None
+    if not (math.isfinite(high) and 0 < low < high):
+        raise ValueError(
+            f"context must be a pair (low, high) with 0 < low < high tokens; got {context!r}"
+        )
+    return low, high
+
+
+# --------------------------------------------------------------------------- fit and price
+
+
+def fit_chart(
+    models: Sequence[Model],
+    hardwares: Sequence[Hardware],
+    context: float,
+    *,
+    precision: str = "bf16",
+    gpus: int = 8,
+) -> Figure:
+    """Does the sweet spot fit? For each (model, accelerator): the sweet-spot batch next to the
+    largest batch whose KV caches fit in the HBM of ``gpus`` accelerators at ``context``."""
+    models, hardwares = _check_models(models), _check_hardwares(hardwares)
+    _fit_gpus(gpus)
+    pairs = [(m, h) for m in models for h in hardwares]
+    spots = np.array([rl.sweet_spot(m, h, context, precision) for m, h in pairs], dtype=float)
+    fits = np.array([rl.max_batch(m, h, context, gpus, precision) for m, h in pairs], dtype=float)
+    finite = np.concatenate([spots[np.isfinite(spots)], fits[np.isfinite(fits) & (fits > 0)]])
+    top = float(finite.max()) * 3 if finite.size else 1e4
+    height = max(2.6, 0.55 * len(pairs) + 1.2)
+    fig = new_figure((FIGSIZE[0], height))
+    ax = fig.add_subplot()
+    style_axes(ax, "batch size B [sequences]", "", logy=False)
+    rows = np.arange(len(pairs))[::-1]
+    bar = 0.38
+    ax.barh(
+        rows + bar / 2,
+        np.where(np.isfinite(spots), spots, 0.0),
+        height=bar,
+        color=PALETTE["purple"],
+        label="sweet-spot batch",
+        gid="bars-sweet-spot",
+    )
+    ax.barh(
+        rows - bar / 2,
+        np.where(np.isfinite(fits), fits, 0.0),
+        height=bar,
+        color=PALETTE["blue"],
+        label=f"largest batch that fits on {gpus} GPUs",
+        gid="bars-fit",
+    )
+    for row, spot, fit in zip(rows, spots, fits, strict=True):
+        _bar_note(ax, row + bar / 2, spot, "no sweet spot (KV line above compute line)")
+        no_fit = "no KV cache: no limit" if not math.isfinite(fit) else "weights do not fit"
+        _bar_note(ax, row - bar / 2, fit, no_fit)
+    ax.set_yticks(rows, [f"{m.name}\non {h.name}" for m, h in pairs], fontsize=8.5)
+    ax.set_xlim(1, top * 10)
+    ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    ax.set_title(
+        f"context {context:,.0f} tokens, {precision.upper()}, {gpus} GPUs per replica", fontsize=10
+    )
+    return fig
+
+
+def _bar_note(ax: Axes, y: float, value: float, special: str) -> None:
+    if math.isfinite(value) and value >= 1:
+        text, x = format_batch(value), value
+    else:
+        text, x = special, 1.0
+    ax.text(x * 1.08, y, text, va="center", ha="left", fontsize=8, color="#222222")
+
+
+def _usd_at(model: Model, hw: Hardware, batch: float, context: float, precision: str) -> float:
+    """USD per million tokens at ``batch`` (``inf``: the floor); NaN without ``precision``."""
+    if precision.lower() not in hw.flops_per_s:
+        return math.nan
+    if math.isinf(batch):
+        cost = rl.cost_floor(model, hw, context, precision)
+    else:
+        cost = rl.cost_per_token(model, hw, batch, context, precision)
+    return float(rl.usd_per_million_tokens(cost, hw.usd_per_hour))
+
+
+def usd_chart(
+    model: Model,
+    hardwares: Sequence[Hardware],
+    batch: float,
+    context: float = 0,
+    precision: str = "bf16",
+    *,
+    ax: Axes | None = None,
+) -> Figure:
+    """USD per million tokens at ``batch`` on each accelerator, at its preset (dated) price.
+
+    A red tick marks each accelerator's floor (the price as the batch grows without bound);
+    the row label gives the price per GPU-hour and its date. Accelerators without
+    ``precision`` are listed and marked as such instead of raising.
+    """
+    hardwares = _check_hardwares(hardwares)
+    _check_model_hw(model, hardwares[0])
+    b = v.positive_scalar("batch", batch)
+    fig, ax = _figure_and_axes(ax, (FIGSIZE[0], max(2.6, 0.42 * len(hardwares) + 1.4)))
+    style_axes(ax, USD_LABEL, "", logx=False)
+    values = np.array([_usd_at(model, h, b, context, precision) for h in hardwares])
+    floors = np.array([_usd_at(model, h, math.inf, context, precision) for h in hardwares])
+    rows = np.arange(len(hardwares))[::-1]
+    ax.barh(
+        rows,
+        np.nan_to_num(values),
+        color=PALETTE["blue"],
+        height=0.6,
+        label=f"at B = {format_batch(b)}",
+        gid="bars-usd",
+    )
+    ax.plot(
+        floors,
+        rows,
+        "|",
+        color=PALETTE["vermillion"],
+        markersize=16,
+        markeredgewidth=2.4,
+        label="floor (B → ∞)",
+        gid="usd-floor",
+    )
+    for row, usd in zip(rows, values, strict=True):
+        note = f" no {precision.upper()}" if np.isnan(usd) else f" ${format_sig(usd)}"
+        ax.text(0 if np.isnan(usd) else usd, row, note, va="center", ha="left", fontsize=8.5)
+    labels = [f"{h.name}  ${h.usd_per_hour:.2f}/h ({h.price_date})" for h in hardwares]
+    ax.set_yticks(rows, labels, fontsize=8.5)
+    ax.set_xlim(0, np.nanmax(np.r_[values, floors]) * 1.25)
+    ax.legend(fontsize=8.5, framealpha=0.9, loc="lower right")
+    ax.set_title(f"{model.name}, {precision.upper()}, context {context:,.0f} tokens", fontsize=10)
+    return fig

@@ -1,0 +1,446 @@
+"""The cost explorer: the cost chart and the latency chart with sliders (ipywidgets).
+
+>>> import tokenmath as tm
+>>> explorer = tm.widgets.CostExplorer()
+>>> readouts = explorer.update(batch=64, context=0)
+>>> readouts["region"]
+'memory-bound'
+
+:func:`cost_explorer` returns the ipywidgets box to show in a notebook. The figure is built
+once; a control change moves the lines and labels in place and renders the figure to JPEG
+bytes shown in an :class:`ipywidgets.Image` (no pyplot, no interactive backend). Every number
+comes from :mod:`tokenmath.roofline`; the drawing from :mod:`tokenmath.plots`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import math
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+
+from . import plots
+from . import roofline as rl
+from .presets import hardware, hardware_names, model, model_names
+from .specs import BYTES_PER_WEIGHT
+
+#: Widget figure: two panels side by side, fixed margins (no layout engine: faster redraw).
+EXPLORER_FIGSIZE = (11.0, 4.3)
+EXPLORER_GRID_POINTS = 160
+IMAGE_FORMAT = "jpeg"
+#: Legends sit below the axes, where no line crosses them: they stay in the cached background.
+LEGEND_BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.15), "ncol": 2, "frameon": False}
+EXPLORER_DPI = 80
+BATCH_LOG10_RANGE = (0.0, 6.0)  # batch slider from 1 to 10^6 sequences
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplorerState:
+    """The explorer's controls: what one redraw shows."""
+
+    model: str = "deepseek-v3"
+    hardware: str = "h100-sxm"
+    precision: str = "bf16"
+    batch: float = 64.0
+    context: int = 0
+    usd_per_gpu_hour: float | None = None  # None: the accelerator's preset price
+    gpus: int | None = None  # None: the default replica size for the model and accelerator
+
+
+def default_gpus(model_name: str, hardware_name: str, precision: str = "bf16") -> int:
+    """Smallest power of two of accelerators whose HBM holds the weights (a replica size)."""
+    need = rl.min_gpus(model(model_name), hardware(hardware_name), precision)
+    return 1 << max(need - 1, 0).bit_length()
+
+
+def context_options(limit: int) -> list[int]:
+    """Context values of the slider [tokens]: 0, then 64, 96, 128, 192, ... (two steps per
+    doubling) up to the model's limit, the limit included."""
+    values = [0]
+    step = 64
+    while step < limit:
+        values += [v for v in (step, step * 3 // 2) if v < limit]
+        step *= 2
+    return [*values, int(limit)]
+
+
+def readouts(state: ExplorerState) -> dict[str, Any]:
+    """The explorer's numbers for ``state``, all from the library.
+
+    Keys: ``step_time_ms``, ``gpu_seconds_per_million_tokens``, ``usd_per_million_tokens``,
+    ``sweet_spot`` (batch, ``inf`` if none), ``floor_gpu_seconds_per_million_tokens``,
+    ``floor_usd_per_million_tokens``, ``batch1_penalty``, ``region``, ``max_batch``
+    (on ``gpus`` accelerators), ``gpus``, ``usd_per_gpu_hour``.
+    """
+    m, hw = model(state.model), hardware(state.hardware)
+    price = hw.usd_per_hour if state.usd_per_gpu_hour is None else state.usd_per_gpu_hour
+    gpus = state.gpus or default_gpus(state.model, state.hardware, state.precision)
+    args = (m, hw, state.batch, state.context, state.precision)
+    cost = rl.cost_per_token(*args)
+    floor = rl.cost_floor(m, hw, state.context, state.precision)
+    return {
+        "step_time_ms": rl.step_time(*args, gpus) * plots.MILLISECONDS_PER_SECOND,
+        "gpu_seconds_per_million_tokens": cost * rl.TOKENS_PER_MILLION,
+        "usd_per_million_tokens": rl.usd_per_million_tokens(cost, price),
+        "sweet_spot": rl.sweet_spot(m, hw, state.context, state.precision),
+        "floor_gpu_seconds_per_million_tokens": floor * rl.TOKENS_PER_MILLION,
+        "floor_usd_per_million_tokens": rl.usd_per_million_tokens(floor, price),
+        "batch1_penalty": rl.batch1_penalty(m, hw, state.context, state.precision),
+        "region": rl.region(*args),
+        "max_batch": rl.max_batch(m, hw, state.context, gpus, state.precision),
+        "gpus": gpus,
+        "usd_per_gpu_hour": price,
+    }
+
+
+def check_state(state: ExplorerState) -> None:
+    """Raise ValueError, naming the control, for a combination the explorer cannot draw."""
+    m, hw = model(state.model), hardware(state.hardware)
+    prec = str(state.precision).lower()
+    if prec not in BYTES_PER_WEIGHT:
+        raise ValueError(
+            f"precision must be one of {', '.join(BYTES_PER_WEIGHT)}; got {state.precision!r}"
+        )
+    if prec not in hw.flops_per_s:
+        raise ValueError(
+            f"{hw.name} has no {prec.upper()} mode (it has "
+            f"{', '.join(k.upper() for k in hw.flops_per_s)}); choose another "
+            f"precision or accelerator"
+        )
+    batch = float(state.batch)
+    if not (math.isfinite(batch) and batch >= 1):
+        raise ValueError(f"batch must be a number of sequences >= 1; got {state.batch!r}")
+    if not (0 <= state.context <= m.context_limit):
+        raise ValueError(
+            f"context must be between 0 and {m.name}'s limit of "
+            f"{m.context_limit:,} tokens; got {state.context!r}"
+        )
+    if state.usd_per_gpu_hour is not None and not state.usd_per_gpu_hour >= 0:
+        raise ValueError(f"usd_per_gpu_hour must be >= 0; got {state.usd_per_gpu_hour!r}")
+    if state.gpus is not None and not (isinstance(state.gpus, int) and state.gpus >= 1):
+        raise ValueError(f"gpus must be a whole number >= 1; got {state.gpus!r}")
+
+
+class ExplorerFigure:
+    """The two-panel figure (cost left, latency right), built once, redrawn in place.
+
+    Rendering blits: the axes, ticks and grid are drawn once and cached as a background
+    (redrawn only when an axis limit changes); each update draws only the data-dependent
+    artists on top of it and encodes the result as JPEG.
+    """
+
+    def __init__(self) -> None:
+        self.fig = plots.new_figure(EXPLORER_FIGSIZE, constrained=False, dpi=EXPLORER_DPI)
+        ax_cost, ax_lat = self.fig.subplots(1, 2)
+        self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.25, top=0.97, wspace=0.25)
+        self.cost = plots.CostPanel(ax_cost, legend=LEGEND_BELOW)
+        self.latency = plots.LatencyPanel(ax_lat, legend=LEGEND_BELOW)
+        self.title = ""
+        self._background: Any = None
+        self._background_key: tuple = ()
+
+    def update(self, state: ExplorerState, gpus: int) -> None:
+        """Move every line, span and label to ``state`` (on ``gpus`` accelerators)."""
+        m, hw = model(state.model), hardware(state.hardware)
+        wanted = max(
+            plots.default_batch_max(m, hw, state.context, state.precision), 4 * state.batch
+        )
+        high = 10 ** math.ceil(math.log10(wanted))  # whole decades: a stable background
+        batches = plots.batch_grid(1.0, high, EXPLORER_GRID_POINTS)
+        marker = {f"B = {plots.format_batch(state.batch)}": state.batch}
+        self.cost.update(
+            m, hw, state.context, state.precision, batches, gpus_for_fit=gpus, markers=marker
+        )
+        self.latency.update(
+            m, hw, state.context, state.precision, batches, gpus=gpus, markers=marker
+        )
+        self.title = (
+            f"{m.name} on {gpus} x {hw.name}, {state.precision.upper()}, "
+            f"context {state.context:,} tokens"
+        )
+
+    def _dynamic_artists(self) -> list:
+        """Everything inside the axes that depends on the data, in drawing order."""
+        out: list = []
+        for ax in self.fig.axes:
+            children = [*ax.patches, *ax.lines, *ax.texts]
+            out += sorted(children, key=lambda a: a.get_zorder())
+        for artist in out:
+            artist.set_animated(True)
+        return out
+
+    def render(self) -> bytes:
+        """Image bytes of the figure as it stands (blitted over the cached background)."""
+        artists = self._dynamic_artists()
+        canvas = self.fig.canvas
+        key = tuple(
+            (ax.get_xlim(), ax.get_ylim(), tuple(t.get_text() for t in ax.legend_.get_texts()))
+            for ax in self.fig.axes
+        )
+        if key != self._background_key or self._background is None:
+            canvas.draw()  # animated artists are left out of a full draw
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._background_key = key
+        else:
+            canvas.restore_region(self._background)
+        for artist in artists:
+            self.fig.draw_artist(artist)
+        return encode_image(canvas)
+
+
+def encode_image(canvas: Any) -> bytes:
+    """The canvas's pixels as JPEG bytes (quality 92, no chroma subsampling).
+
+    JPEG encodes in a few milliseconds where PNG takes tens; at this quality the lines and
+    labels stay sharp enough for a control that redraws on every slider step.
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    image.convert("RGB").save(buf, format=IMAGE_FORMAT, quality=92, subsampling=0)
+    return buf.getvalue()
+
+
+def _readout_html(r: dict[str, Any], state: ExplorerState) -> str:
+    fits = r["max_batch"]
+    fits_text = (
+        "no limit (no KV cache)"
+        if not math.isfinite(fits)
+        else "weights do not fit"
+        if fits < 1
+        else plots.format_batch(fits)
+    )
+    rows = [
+        ("step time at this batch", f"{plots.format_sig(r['step_time_ms'])} ms"),
+        (
+            "GPU time",
+            f"{plots.format_sig(r['gpu_seconds_per_million_tokens'])} "
+            "GPU-seconds per million tokens",
+        ),
+        (
+            "price",
+            f"${plots.format_sig(r['usd_per_million_tokens'])} per million tokens "
+            f"at ${r['usd_per_gpu_hour']:.2f} per GPU-hour",
+        ),
+        ("region", r["region"]),
+        (
+            "sweet spot",
+            "none (KV line above compute line)"
+            if not math.isfinite(r["sweet_spot"])
+            else f"B = {plots.format_batch(r['sweet_spot'])}",
+        ),
+        (
+            "floor",
+            f"{plots.format_sig(r['floor_gpu_seconds_per_million_tokens'])} GPU-s, "
+            f"${plots.format_sig(r['floor_usd_per_million_tokens'])} per million tokens",
+        ),
+        ("batch-1 penalty", f"{plots.format_sig(r['batch1_penalty'])} x the floor"),
+        (f"largest batch that fits on {r['gpus']} GPUs", fits_text),
+    ]
+    body = "".join(
+        f"<tr><td style='padding-right:1em'>{html.escape(k)}</td>"
+        f"<td><b>{html.escape(v)}</b></td></tr>"
+        for k, v in rows
+    )
+    return f"<table style='font-size:90%'>{body}</table>"
+
+
+class CostExplorer:
+    """Controls, figure and readouts of the cost explorer.
+
+    ``update(**changes)`` applies control values (the names of :class:`ExplorerState`),
+    redraws once and returns the readouts (``None`` and a message in the box when the
+    combination is invalid). The widgets call the same method.
+    """
+
+    def __init__(
+        self, model_name: str = "deepseek-v3", hardware_name: str = "h100-sxm", **initial: Any
+    ) -> None:
+        self.state = ExplorerState(
+            model=model(model_name).name, hardware=hardware(hardware_name).name
+        )
+        self.figure = ExplorerFigure()
+        self._syncing = False
+        self._build_controls()
+        self.last_readouts: dict[str, Any] | None = None
+        self.update(**initial)
+
+    # -- controls -------------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        style = {"description_width": "110px"}
+        wide = w.Layout(width="340px")
+        self.model_w = w.Dropdown(
+            options=model_names(),
+            value=self.state.model,
+            description="model",
+            style=style,
+            layout=wide,
+        )
+        self.hardware_w = w.Dropdown(
+            options=hardware_names(),
+            value=self.state.hardware,
+            description="accelerator",
+            style=style,
+            layout=wide,
+        )
+        self.precision_w = w.ToggleButtons(
+            options=["bf16", "fp8"], value="bf16", description="precision", style=style
+        )
+        self.precision_note = w.HTML("")
+        self.batch_w = w.FloatLogSlider(
+            value=self.state.batch,
+            base=10,
+            min=BATCH_LOG10_RANGE[0],
+            max=BATCH_LOG10_RANGE[1],
+            step=0.02,
+            description="batch B",
+            style=style,
+            layout=wide,
+            readout_format=",.0f",
+        )
+        self.context_w = w.SelectionSlider(
+            options=[0], value=0, description="context L", style=style, layout=wide
+        )
+        self.price_w = w.BoundedFloatText(
+            value=0.0, min=0.0, max=1000.0, step=0.05, description="USD / GPU-hour", style=style
+        )
+        self.gpus_w = w.BoundedIntText(
+            value=1, min=1, max=4096, description="GPUs / replica", style=style
+        )
+        self.image = w.Image(format=IMAGE_FORMAT, layout=w.Layout(width="100%", max_width="900px"))
+        self.readout_w = w.HTML("")
+        self.title_w = w.HTML("")
+        self.message_w = w.HTML("")
+        for ctrl in (
+            self.model_w,
+            self.hardware_w,
+            self.precision_w,
+            self.batch_w,
+            self.context_w,
+            self.price_w,
+            self.gpus_w,
+        ):
+            ctrl.observe(self._on_control, names="value")
+
+    def _on_control(self, change: dict) -> None:
+        if self._syncing:
+            return
+        changes = {
+            self.model_w: "model",
+            self.hardware_w: "hardware",
+            self.precision_w: "precision",
+            self.batch_w: "batch",
+            self.context_w: "context",
+            self.price_w: "usd_per_gpu_hour",
+            self.gpus_w: "gpus",
+        }
+        key = changes[change["owner"]]
+        value = change["new"]
+        extra: dict[str, Any] = {}
+        if key in ("model", "hardware"):  # a new machine: its own price and replica size
+            extra = {"usd_per_gpu_hour": None, "gpus": None}
+        if key == "hardware" and self.state.precision not in hardware(value).flops_per_s:
+            extra["precision"] = "bf16"
+        self.update(**{key: value, **extra})
+
+    def _sync_controls(self, state: ExplorerState, r: dict[str, Any]) -> None:
+        """Set every control to ``state`` without triggering a redraw."""
+        self._syncing = True
+        try:
+            m, hw = model(state.model), hardware(state.hardware)
+            self.model_w.value = m.name
+            self.hardware_w.value = hw.name
+            precisions = [p for p in ("bf16", "fp8") if p in hw.flops_per_s]
+            if list(self.precision_w.options) != precisions:
+                self.precision_w.options = precisions
+            self.precision_w.value = state.precision
+            self.precision_note.value = (
+                ""
+                if "fp8" in precisions
+                else f"<i>{html.escape(hw.name)} has no FP8 mode: BF16 only</i>"
+            )
+            self.batch_w.value = state.batch
+            options = context_options(m.context_limit)
+            if state.context not in options:
+                options = sorted({*options, state.context})
+            if list(self.context_w.options) != options:
+                self.context_w.options = options
+            self.context_w.value = state.context
+            self.price_w.value = r["usd_per_gpu_hour"]
+            self.gpus_w.value = r["gpus"]
+        finally:
+            self._syncing = False
+
+    # -- the one update path --------------------------------------------------------------
+
+    def update(self, **changes: Any) -> dict[str, Any] | None:
+        """Apply ``changes`` (fields of :class:`ExplorerState`), redraw, return the readouts.
+
+        An invalid combination leaves the chart as it was, shows a message in the box and
+        returns ``None``; it never raises.
+        """
+        try:
+            state = dataclasses.replace(self.state, **changes)
+            state = dataclasses.replace(
+                state,
+                precision=str(state.precision).lower(),
+                model=model(state.model).name,
+                hardware=hardware(state.hardware).name,
+                context=_as_int("context", state.context),
+                batch=float(state.batch),
+            )
+            check_state(state)
+            r = readouts(state)
+            self.figure.update(state, r["gpus"])
+            image = self.figure.render()
+        except (ValueError, TypeError) as err:
+            self.message_w.value = (
+                f"<span style='color:#B00020'>Cannot draw this: {html.escape(str(err))}</span>"
+            )
+            return None
+        self.state = state
+        self.image.value = image
+        self.readout_w.value = _readout_html(r, state)
+        self.title_w.value = f"<b>{html.escape(self.figure.title)}</b>"
+        self.message_w.value = ""
+        self._sync_controls(state, r)
+        self.last_readouts = r
+        return r
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def box(self) -> w.Box:
+        """The whole explorer as one ipywidgets box."""
+        left = w.VBox(
+            [self.model_w, self.hardware_w, w.HBox([self.precision_w]), self.precision_note]
+        )
+        right = w.VBox([self.batch_w, self.context_w, self.price_w, self.gpus_w])
+        box = w.VBox(
+            [w.HBox([left, right]), self.message_w, self.title_w, self.image, self.readout_w]
+        )
+        box.explorer = self  # reach the explorer from the box (tests, notebooks)
+        return box
+
+
+def _as_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a whole number of tokens; got {value!r}")
+    if not float(value).is_integer():
+        raise ValueError(f"{name} must be a whole number of tokens; got {value!r}")
+    return int(value)
+
+
+def cost_explorer(model: str = "deepseek-v3", hardware: str = "h100-sxm", **initial: Any) -> w.Box:
+    """The cost explorer as an ipywidgets box: model, accelerator, precision, batch, context,
+    price per GPU-hour and GPUs per replica; the cost chart beside the latency chart; readouts.
+
+    ``initial`` sets starting values by the names of :class:`ExplorerState`
+    (e.g. ``batch=256, context=4096``). The explorer object is ``box.explorer``.
+    """
+    return CostExplorer(model, hardware, **initial).box()

@@ -1,0 +1,171 @@
+"""Hand-computed checks of tokenmath.serving (latency floor, throughput, demand, tiers)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import tokenmath as tm
+from tokenmath import serving
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+C_BF16, BW = 989.4e12, 3.35e12
+DS_TOTAL, DS_ACTIVE, DS_B = 671e9, 37e9, 70_272
+L8_PARAMS, L8_B = 8.03e9, 131_072
+
+
+@pytest.fixture
+def ds():
+    return tm.model("deepseek-v3")
+
+
+@pytest.fixture
+def h100():
+    return tm.hardware("h100-sxm")
+
+
+def test_serving_is_reachable_lazily_and_directly():
+    import tokenmath.serving as direct
+
+    assert tm.serving is direct
+    assert direct.FastTier._fields == ("speedup", "price_multiple")
+
+
+def test_latency_floor_is_one_sequence_step(ds, h100):
+    assert serving.latency_floor(ds, h100) == pytest.approx(2 * DS_TOTAL / BW, rel=1e-12)
+    assert serving.latency_floor(ds, h100, gpus=8) == pytest.approx(
+        2 * DS_TOTAL / (8 * BW), rel=1e-12
+    )
+    # with a cache, the one sequence's cache is read too
+    assert serving.latency_floor(ds, h100, context=10_000) == pytest.approx(
+        (2 * DS_TOTAL + 10_000 * DS_B) / BW, rel=1e-12
+    )
+
+
+def test_latency_floor_is_the_minimum_step_time(ds, h100):
+    floor = serving.latency_floor(ds, h100, 4096)
+    batches = np.geomspace(1, 1e6, 200)
+    assert np.all(tm.step_time(ds, h100, batches, 4096) >= floor)
+
+
+def test_max_throughput_compute_ceiling(ds, h100):
+    assert serving.max_throughput(ds, h100) == pytest.approx(C_BF16 / (2 * DS_ACTIVE), rel=1e-12)
+    assert serving.max_throughput(ds, h100, gpus=8) == pytest.approx(
+        8 * C_BF16 / (2 * DS_ACTIVE), rel=1e-12
+    )
+    # reached at the sweet spot and held beyond it
+    s = tm.sweet_spot(ds, h100)
+    assert tm.throughput(ds, h100, s, 0) == pytest.approx(serving.max_throughput(ds, h100))
+    assert tm.throughput(ds, h100, 3 * s, 0) == pytest.approx(serving.max_throughput(ds, h100))
+
+
+def test_max_throughput_kv_ceiling_is_approached_not_reached(h100):
+    m = tm.model("llama-3.1-8b")
+    context = 1_000_000  # KV line far above the compute line
+    assert tm.sweet_spot(m, h100, context) == math.inf
+    ceiling = BW / (context * L8_B)
+    assert serving.max_throughput(m, h100, context) == pytest.approx(ceiling, rel=1e-12)
+    rates = tm.throughput(m, h100, np.geomspace(1, 1e9, 30), context)
+    assert np.all(rates < ceiling)
+    assert rates[-1] == pytest.approx(ceiling, rel=1e-6)
+
+
+def test_batch_for_demand_closed_form(ds, h100):
+    demand = 1_000.0
+    expected = demand * (2 * DS_TOTAL / BW) / (1 - demand * 0.0)
+    assert serving.batch_for_demand(ds, h100, demand) == pytest.approx(expected, rel=1e-12)
+    demand, context, gpus = 20_000.0, 2_000, 8
+    t_w, t_kv = 2 * DS_TOTAL / BW, context * DS_B / BW
+    expected = demand * t_w / (gpus - demand * t_kv)
+    got = serving.batch_for_demand(ds, h100, demand, context, gpus=gpus)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("context", [0, 1_000, 4_096, 100_000])
+@pytest.mark.parametrize("fraction", [0.01, 0.5, 0.99])
+def test_batch_for_demand_is_littles_law_fixed_point(ds, h100, context, fraction):
+    demand = fraction * serving.max_throughput(ds, h100, context, gpus=8)
+    b = serving.batch_for_demand(ds, h100, demand, context, gpus=8)
+    assert b == pytest.approx(demand * tm.step_time(ds, h100, b, context, gpus=8), rel=1e-9)
+    assert b <= tm.sweet_spot(ds, h100, context) * (1 + 1e-12)
+
+
+def test_batch_for_demand_broadcasts(ds, h100):
+    out = serving.batch_for_demand(ds, h100, [100.0, 1_000.0], [0, 1_000])
+    assert out.shape == (2,)
+    assert out[0] == serving.batch_for_demand(ds, h100, 100.0, 0)
+    assert out[1] == serving.batch_for_demand(ds, h100, 1_000.0, 1_000)
+
+
+def test_batch_for_demand_refuses_demand_at_or_above_the_maximum(ds, h100):
+    top = serving.max_throughput(ds, h100)
+    with pytest.raises(ValueError, match=r"tokens_per_s must be < 13,370.3 tokens/s.*got 13,370.3"):
+        serving.batch_for_demand(ds, h100, top)
+    with pytest.raises(ValueError, match=r"tokens_per_s must be <.*got 26,740.5"):
+        serving.batch_for_demand(ds, h100, 2 * top)
+    with pytest.raises(ValueError, match=r"at index 1"):
+        serving.batch_for_demand(ds, h100, [1.0, 2 * top])
+
+
+def test_replicas_needed_at_the_sweet_spot(ds, h100):
+    top8 = 8 * C_BF16 / (2 * DS_ACTIVE)  # tokens/s of one 8-GPU replica at the sweet spot
+    assert serving.replicas_needed(ds, h100, 1e6, gpus=8) == math.ceil(1e6 / top8) == 10
+    assert serving.replicas_needed(ds, h100, 1.0, gpus=8) == 1
+    exact = 3 * serving.max_throughput(ds, h100, gpus=8)
+    assert serving.replicas_needed(ds, h100, exact, gpus=8) == 3
+    assert serving.replicas_needed(ds, h100, exact * 1.000001, gpus=8) == 4
+    out = serving.replicas_needed(ds, h100, np.array([1.0, 1e6]), gpus=8)
+    assert out.tolist() == [1, 10]
+    assert isinstance(serving.replicas_needed(ds, h100, 1e6), int)
+
+
+def test_replicas_needed_without_a_sweet_spot_carries_strictly_less_than_the_ceiling(h100):
+    m = tm.model("llama-3.1-8b")
+    context = 1_000_000
+    top = serving.max_throughput(m, h100, context)
+    assert serving.replicas_needed(m, h100, 2 * top, context) == 3
+    assert serving.replicas_needed(m, h100, 2.5 * top, context) == 3
+    n = serving.replicas_needed(m, h100, 2 * top, context)
+    serving.batch_for_demand(m, h100, 2 * top / n, context)  # each replica keeps up
+
+
+def test_replicas_needed_serve_the_demand_below_the_sweet_spot(ds, h100):
+    for demand in (5e3, 1e5, 3.3e6):
+        n = serving.replicas_needed(ds, h100, demand, context=1000, gpus=8)
+        b = serving.batch_for_demand(ds, h100, demand / n, 1000, gpus=8) if n > 0 else None
+        assert b is not None and b <= tm.sweet_spot(ds, h100, 1000)
+        if n > 1:  # one fewer would not do
+            assert demand / (n - 1) >= serving.max_throughput(ds, h100, 1000, gpus=8)
+
+
+def test_premium_over_floor(ds, h100):
+    s = tm.sweet_spot(ds, h100)
+    assert serving.premium_over_floor(ds, h100, 500) == pytest.approx(s / 500, rel=1e-12)
+    assert serving.premium_over_floor(ds, h100, s) == pytest.approx(1.0, rel=1e-12)
+    assert serving.premium_over_floor(ds, h100, 10 * s) == 1.0
+    assert serving.premium_over_floor(ds, h100, 1) == pytest.approx(tm.batch1_penalty(ds, h100))
+    out = serving.premium_over_floor(ds, h100, np.geomspace(1, 1e6, 40), 2000)
+    assert np.all(out >= 1.0)
+
+
+def test_fast_tier_by_hand(ds, h100):
+    # both batches past the sweet spot: step time proportional to batch, cost at the floor
+    tier = serving.fast_tier(ds, h100, base_batch=16_000, fast_batch=8_000)
+    assert tier.speedup == pytest.approx(2.0, rel=1e-12)
+    assert tier.price_multiple == pytest.approx(1.0, rel=1e-12)
+    # both below the sweet spot at context 0: no speed gained, cost scales with 1/batch
+    tier = serving.fast_tier(ds, h100, base_batch=5_000, fast_batch=500)
+    assert tier.speedup == pytest.approx(1.0, rel=1e-12)
+    assert tier.price_multiple == pytest.approx(10.0, rel=1e-12)
+
+
+def test_fast_tier_speedup_is_bounded_by_the_latency_floor(ds, h100):
+    base = 16_000
+    bound = tm.step_time(ds, h100, base, 0) / serving.latency_floor(ds, h100)
+    tiers = serving.fast_tier(ds, h100, base, np.geomspace(1, base, 50))
+    assert np.all(tiers.speedup <= bound * (1 + 1e-12))
+    assert tiers.price_multiple.max() == pytest.approx(
+        tm.cost_per_token(ds, h100, 1, 0) / tm.cost_per_token(ds, h100, base, 0)
+    )
