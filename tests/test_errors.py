@@ -228,7 +228,7 @@ def test_bad_demand(func, demand, message):
 
 def test_demand_beyond_one_replica():
     with pytest.raises(
-        ValueError, match=r"tokens_per_s must be < 13,370\.3 tokens/s.*replicas_needed"
+        ValueError, match=r"tokens_per_s must be at most 13,370\.3 tokens/s.*replicas_needed"
     ):
         serving.batch_for_demand(M, HW, 1e5)
 
@@ -357,3 +357,13 @@ def test_no_silent_nan_or_zero_in_results():
     out = tm.cost_per_token(M, HW, np.geomspace(1e-6, 1e9, 100), np.linspace(0, 1e6, 100))
     assert np.all(np.isfinite(out)) and np.all(out > 0)
     assert tm.sweet_spot(M, HW, 1e9) == math.inf
+
+
+def test_replica_count_too_large_for_an_integer():
+    with pytest.raises(ValueError, match=r"tokens_per_s must need at most 1e\+15 replicas"):
+        serving.replicas_needed(M, HW, 1e300)
+
+
+def test_demand_and_context_shapes_must_broadcast():
+    with pytest.raises(ValueError, match=r"tokens_per_s and context must have shapes"):
+        serving.batch_for_demand(M, HW, [1.0, 2.0], [0, 1, 2])

@@ -183,11 +183,24 @@ def test_batch_for_demand_is_a_fixed_point(setup, context, gpus, fraction):
 
 
 @given(setups(), contexts, st.floats(1.0, 10.0))
-def test_demand_at_or_above_the_maximum_is_refused(setup, context, factor):
+def test_demand_above_the_maximum_is_refused(setup, context, factor):
     m, hw, prec = setup
     top = serving.max_throughput(m, hw, context, prec)
+    has_sweet_spot = math.isfinite(tm.sweet_spot(m, hw, context, prec))
+    if has_sweet_spot and factor < 1 + 1e-9:
+        s = serving.batch_for_demand(m, hw, top * factor, context, prec)
+        assert s == pytest.approx(tm.sweet_spot(m, hw, context, prec), rel=1e-9)
+        return
     with pytest.raises(ValueError, match="tokens_per_s"):
         serving.batch_for_demand(m, hw, top * factor, context, prec)
+
+
+@given(setups(), st.floats(1e-3, 1e9), contexts, gpu_counts)
+def test_each_of_the_replicas_needed_keeps_up_below_its_sweet_spot(setup, demand, context, gpus):
+    m, hw, prec = setup
+    n = serving.replicas_needed(m, hw, demand, context, prec, gpus)
+    b = serving.batch_for_demand(m, hw, demand / n, context, prec, gpus)
+    assert 0 < b <= tm.sweet_spot(m, hw, context, prec) * (1 + 1e-9)
 
 
 @given(setups(), st.floats(1e-3, 1e9), contexts, gpu_counts)

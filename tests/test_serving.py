@@ -99,14 +99,33 @@ def test_batch_for_demand_broadcasts(ds, h100):
     assert out[1] == serving.batch_for_demand(ds, h100, 1_000.0, 1_000)
 
 
-def test_batch_for_demand_refuses_demand_at_or_above_the_maximum(ds, h100):
+def test_batch_for_demand_at_the_maximum_is_the_sweet_spot(ds, h100):
     top = serving.max_throughput(ds, h100)
-    with pytest.raises(ValueError, match=r"tokens_per_s must be < 13,370.3 tokens/s.*got 13,370.3"):
-        serving.batch_for_demand(ds, h100, top)
-    with pytest.raises(ValueError, match=r"tokens_per_s must be <.*got 26,740.5"):
+    s = tm.sweet_spot(ds, h100)
+    assert serving.batch_for_demand(ds, h100, top) == pytest.approx(s, rel=1e-12)
+    assert serving.batch_for_demand(ds, h100, top * (1 + 1e-13)) == pytest.approx(s, rel=1e-12)
+    s_ctx = tm.sweet_spot(ds, h100, 1000)
+    top_ctx = serving.max_throughput(ds, h100, 1000, gpus=8)
+    assert serving.batch_for_demand(ds, h100, top_ctx, 1000, gpus=8) == pytest.approx(s_ctx)
+
+
+def test_batch_for_demand_refuses_demand_above_the_maximum(ds, h100):
+    top = serving.max_throughput(ds, h100)
+    with pytest.raises(
+        ValueError, match=r"tokens_per_s must be at most 13,370.3 tokens/s.*got 13,37"
+    ):
+        serving.batch_for_demand(ds, h100, top * (1 + 1e-9))
+    with pytest.raises(ValueError, match=r"tokens_per_s must be at most.*got 26,740.5"):
         serving.batch_for_demand(ds, h100, 2 * top)
     with pytest.raises(ValueError, match=r"at index 1"):
         serving.batch_for_demand(ds, h100, [1.0, 2 * top])
+
+
+def test_without_a_sweet_spot_the_maximum_itself_is_refused(h100):
+    m = tm.model("llama-3.1-8b")
+    top = serving.max_throughput(m, h100, 1_000_000)
+    with pytest.raises(ValueError, match=r"tokens_per_s must be below"):
+        serving.batch_for_demand(m, h100, top, 1_000_000)
 
 
 def test_replicas_needed_at_the_sweet_spot(ds, h100):

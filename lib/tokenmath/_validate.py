@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-ArrayLike = Any  # a float, an int or anything numpy turns into an array of numbers
+#: A number or an array of numbers (lists and ints work too: anything numpy turns into floats).
+ArrayLike = float | np.ndarray
 
 
 def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:

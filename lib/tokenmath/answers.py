@@ -688,8 +688,12 @@ def _number_hint(answer: float, expected: float, q: _Question, rtol: float) -> s
     if expected != 0 and answer != 0:
         for factor, label in _UNIT_SLIPS.items():
             if _close(answer * factor, expected, rtol):
-                return f"Off by a factor of {label}: the question asks for {q.unit}."
+                return f"Off by a factor of {label}; the unit asked for: {q.unit}."
     return q.hint
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _judge(answer: Any, expected: Any, q: _Question, rtol: float) -> tuple[bool, str]:
@@ -709,8 +713,8 @@ def _judge(answer: Any, expected: Any, q: _Question, rtol: float) -> tuple[bool,
         if given == expected:
             return True, ""
         extra, missing = given - expected, expected - given
-        parts = [f"{len(extra)} of your names do not belong"] if extra else []
-        parts += [f"{len(missing)} are missing"] if missing else []
+        parts = [_count(len(extra), "name does", "names do") + " not belong"] if extra else []
+        parts += [_count(len(missing), "is", "are") + " missing"] if missing else []
         return False, f"{' and '.join(parts).capitalize()}. {q.hint}"
     if isinstance(expected, tuple):
         if isinstance(answer, str) or not isinstance(answer, Iterable):

@@ -110,8 +110,8 @@ def _presets_text() -> str:
     model_rows = [
         [
             m.name,
-            f"{m.total_params / 1e9:,.1f}",
-            f"{m.active_params / 1e9:,.1f}",
+            f"{m.total_params / 1e9:,.4g}",
+            f"{m.active_params / 1e9:,.4g}",
             f"{m.inverse_sparsity:.1f}",
             f"{specs.kv_bytes_per_token(m):,.0f}",
             f"{m.context_limit:,}",
@@ -126,7 +126,7 @@ def _presets_text() -> str:
                 h.name,
                 f"{h.flops('bf16') / 1e12:,.1f}",
                 "-" if fp8 is None else f"{fp8 / 1e12:,.1f}",
-                f"{h.hbm_bytes_per_s / 1e12:.3g}",
+                f"{h.hbm_bytes_per_s / 1e12:.3f}",
                 f"{h.hbm_bytes / 1e9:,.0f}",
                 f"{h.ops_per_byte('bf16'):.0f}",
                 f"{h.usd_per_hour:.2f}",

@@ -96,7 +96,7 @@ class BookFigure(Figure):
     """
 
     def _repr_png_(self) -> bytes:
-        return figure_png(self, bbox_inches="tight")
+        return figure_png(self)
 
 
 def figure_png(fig: Figure, **savefig_kw: Any) -> bytes:
@@ -240,7 +240,8 @@ class RegionShading:
     """Shaded memory-bound and compute-bound spans of a batch axis, with their labels.
 
     ``fixed_labels=True`` pins the labels to the top corners of the axes instead of centring
-    them on their spans (the explorer keeps them in its cached background).
+    them on their spans; the memory-bound label then never changes (the explorer keeps it in
+    its cached background) and the compute-bound one says when there is no sweet spot.
     """
 
     def __init__(self, ax: Axes, *, fixed_labels: bool = False) -> None:
@@ -284,19 +285,25 @@ class RegionShading:
         for name, (x0, x1) in parts.items():
             shown = x1 > x0
             self.spans[name].set_visible(shown)
-            self.labels[name].set_visible(shown)
+            self.labels[name].set_visible(shown or self.fixed_labels)
             if shown:
                 self.spans[name].set_x(x0)
                 self.spans[name].set_width(x1 - x0)
                 if not self.fixed_labels:
                     self.labels[name].set_x(math.sqrt(x0 * x1))
         no_spot = not math.isfinite(spot)
+        if self.fixed_labels:  # the memory label never changes; the compute one explains
+            self.labels["memory"].set_text("memory-bound")
+            self.labels["compute"].set_text(
+                "no sweet spot:\nKV line above compute line" if no_spot else "compute-bound"
+            )
+            return
         self.labels["memory"].set_text(
             "memory-bound at every batch\n(KV line above compute line: no sweet spot)"
             if no_spot
             else "memory-bound"
         )
-        narrow = not self.fixed_labels and edge > 0 and high / edge < 10
+        narrow = edge > 0 and high / edge < 10
         self.labels["compute"].set_text("compute-\nbound" if narrow else "compute-bound")
 
 
@@ -454,7 +461,7 @@ class PointMarkers:
         ]
 
 
-def _log_limits(values: Iterable[np.ndarray], headroom: float = 3.0) -> tuple[float, float]:
+def log_limits(values: Iterable[np.ndarray], headroom: float = 3.0) -> tuple[float, float]:
     """Limits of a log axis holding ``values``, snapped to whole decades (so that small
     changes of the data leave the axis, and a cached background of the explorer, as is)."""
     data = np.concatenate([np.ravel(v) for v in values])
@@ -493,7 +500,7 @@ class CostPanel:
     ) -> None:
         """``legend``: keyword arguments of :meth:`~matplotlib.axes.Axes.legend` (placement);
         ``compact``: region labels pinned to the corners (for the explorer)."""
-        self.ax, self.log_cost = ax, log_cost
+        self.ax, self.log_cost, self.compact = ax, log_cost, compact
         style_axes(ax, BATCH_LABEL, COST_LABEL, logy=log_cost)
         names = ("weights", "kv", "compute") if terms else ()
         self.lines = {
@@ -515,7 +522,9 @@ class CostPanel:
         self.memory = MemoryLimitMarker(ax)
         self.memory.hide()
         self.points = PointMarkers(ax)
-        place = {"loc": "lower left", "bbox_to_anchor": (0.0, 0.1), "framealpha": 0.9}
+        # On a log cost axis the empty corner is below the hyperbola; on a linear one, above.
+        corner = ("lower left", (0.0, 0.1)) if log_cost else ("center left", (0.0, 0.55))
+        place = {"loc": corner[0], "bbox_to_anchor": corner[1], "framealpha": 0.9}
         self.legend = ax.legend(fontsize=8.5, **(legend or place))
         self.legend_texts = dict(zip(self.lines, self.legend.get_texts(), strict=True))
 
@@ -543,7 +552,7 @@ class CostPanel:
         for name, line in self.lines.items():
             y = total if name == "total" else np.asarray(parts[name]) * scale
             line.set_data(batches, y)
-        if "kv" in self.lines:
+        if "kv" in self.lines and not self.compact:
             zero = float(np.ravel(terms.kv)[0]) == 0
             self.legend_texts["kv"].set_text(
                 TERM_LABEL["kv"] + (": 0 at context 0" if zero else "")
@@ -551,7 +560,11 @@ class CostPanel:
         floor = rl.cost_floor(model, hw, context, precision) * scale
         spot = rl.sweet_spot(model, hw, context, precision)
         self._set_limits(low, high, total, floor, ylim)
-        self.floor_text.set_position((high / 1.15, floor * 1.25))
+        # Above the floor line where the curve sits on it at the right edge, else below.
+        above = math.isclose(float(total[-1]), floor, rel_tol=1e-9)
+        shift = (1.2 if above else 0.85) if self.log_cost else (1.03 if above else 0.97)
+        self.floor_text.set_position((high / 1.15, floor * shift))
+        self.floor_text.set_va("bottom" if above else "top")
         self.floor_text.set_text(f"floor {format_sig(floor)} GPU-µs")
         if self.regions is not None:
             self.regions.update(spot, low, high)
@@ -578,7 +591,7 @@ class CostPanel:
         if ylim is not None:
             self.ax.set_ylim(*ylim)
         elif self.log_cost:
-            self.ax.set_ylim(*_log_limits([total, np.array([floor])], headroom=2.0))
+            self.ax.set_ylim(*log_limits([total, np.array([floor])], headroom=2.0))
         else:
             self.ax.set_ylim(0, 6 * floor)
 
@@ -827,7 +840,7 @@ def terms_chart(
                 color=TERM_STYLE[name]["color"],
             )
     positive = [np.asarray(v) * MICROSECONDS_PER_SECOND for v in values.values()]
-    axes[0].set_ylim(*_log_limits(positive, headroom=2.0))
+    axes[0].set_ylim(*log_limits(positive, headroom=2.0))
     fig.suptitle(_title(model, hw, context, precision), fontsize=10.5)
     return fig
 
@@ -885,7 +898,7 @@ def compare_cost_chart(
     for i, case in enumerate(cases):
         curves.append(_draw_case(ax, case, batches, i, usd))
     ax.set_xlim(low, high)
-    ax.set_ylim(*_log_limits(curves, headroom=2.0))
+    ax.set_ylim(*log_limits(curves, headroom=2.0))
     ax.legend(fontsize=8.5, loc="upper right", framealpha=0.9)
     return fig
 

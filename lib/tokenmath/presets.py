@@ -1,7 +1,7 @@
 """Sourced presets: real models and accelerators, every figure with where it came from.
 
 Look them up by name, case-insensitively: :func:`model` and :func:`hardware`. Copy one with
-changes through :func:`dataclasses.replace`. The tables below are the data; read them as
+changes through ``dataclasses.replace``. The tables below are the data; read them as
 such. KV bytes per token are *computed* from each model's attention layout, never typed.
 
 Abbreviations in the sources: FACTS = the project's sourced fact sheet (``shared/FACTS.md``),

@@ -16,6 +16,18 @@ The KV term sits inside the memory term, as in the seed text. The roofline does 
 whether the batch fits in memory: :func:`max_batch` answers that separately.
 Every function broadcasts ``batch`` and ``context`` as numpy arrays; a 0-d result comes
 back as a plain ``float``. Derivations: chapters 2 to 4 of the book.
+
+The arguments mean the same thing in every function:
+
+* ``model``, ``hw``: a :class:`~tokenmath.specs.Model` and a
+  :class:`~tokenmath.specs.Hardware` (presets: :func:`tokenmath.presets.model`,
+  :func:`tokenmath.presets.hardware`);
+* ``batch``: sequences decoded together in one step, > 0 (an average need not be whole);
+* ``context``: tokens of context each sequence holds, >= 0;
+* ``precision``: ``"bf16"`` or ``"fp8"``, which sets the bytes per weight and the peak FLOP/s;
+* ``gpus``: accelerators in one replica, splitting its weights and work, a whole number >= 1.
+
+Bad values raise ``ValueError`` naming the argument, the value and the valid range.
 """
 
 from __future__ import annotations
@@ -62,7 +74,12 @@ def _inputs(model: Model, hw: Hardware, precision: str) -> tuple[str, float, flo
 
 
 def step_time_terms(
-    model: Model, hw: Hardware, batch, context, precision: str = "bf16", gpus: int = 1
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    context: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
 ) -> tuple[float | np.ndarray, float | np.ndarray]:
     """``(T_memory, T_compute)`` of one decode step, in seconds.
 
@@ -83,7 +100,12 @@ def step_time_terms(
 
 
 def step_time(
-    model: Model, hw: Hardware, batch, context, precision: str = "bf16", gpus: int = 1
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    context: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
 ) -> float | np.ndarray:
     """Seconds per decode step: ``max(T_memory, T_compute)``.
 
@@ -98,7 +120,9 @@ def step_time(
     return v.scalar_or_array(np.maximum(t_memory, t_compute))
 
 
-def cost_terms(model: Model, hw: Hardware, batch, context, precision: str = "bf16") -> CostTerms:
+def cost_terms(
+    model: Model, hw: Hardware, batch: v.ArrayLike, context: v.ArrayLike, precision: str = "bf16"
+) -> CostTerms:
     """Weight, KV and compute parts of the cost per token, each in GPU-seconds per token.
 
     These do not depend on how many GPUs share a replica: n GPUs finish a step n times
@@ -115,7 +139,7 @@ def cost_terms(model: Model, hw: Hardware, batch, context, precision: str = "bf1
 
 
 def _per_token_terms(
-    model: Model, hw: Hardware, batch, context, precision: str
+    model: Model, hw: Hardware, batch: v.ArrayLike, context: v.ArrayLike, precision: str
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Weight and KV terms (broadcast arrays) and the compute term (a float), GPU-s/token."""
     prec, flops, bw = _inputs(model, hw, precision)
@@ -129,7 +153,12 @@ def _per_token_terms(
 
 
 def cost_per_token(
-    model: Model, hw: Hardware, batch, context, precision: str = "bf16", gpus: int = 1
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    context: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
 ) -> float | np.ndarray:
     """GPU-seconds per output token: ``gpus x step_time / batch``.
 
@@ -150,7 +179,7 @@ def cost_per_token(
 
 
 def cost_floor(
-    model: Model, hw: Hardware, context=0, precision: str = "bf16"
+    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16"
 ) -> float | np.ndarray:
     """GPU-seconds per token as the batch grows without bound: ``max(kv, compute)``.
 
@@ -163,7 +192,7 @@ def cost_floor(
 
 
 def sweet_spot(
-    model: Model, hw: Hardware, context=0, precision: str = "bf16"
+    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16"
 ) -> float | np.ndarray:
     """Batch at which the memory branch of the cost meets the compute floor.
 
@@ -186,7 +215,9 @@ def sweet_spot(
     return v.scalar_or_array(b)
 
 
-def region(model: Model, hw: Hardware, batch, context, precision: str = "bf16") -> str | np.ndarray:
+def region(
+    model: Model, hw: Hardware, batch: v.ArrayLike, context: v.ArrayLike, precision: str = "bf16"
+) -> str | np.ndarray:
     """``"memory-bound"`` below the sweet spot, ``"compute-bound"`` at or above it.
 
     >>> from tokenmath import model, hardware
@@ -200,7 +231,7 @@ def region(model: Model, hw: Hardware, batch, context, precision: str = "bf16") 
 
 
 def batch1_penalty(
-    model: Model, hw: Hardware, context=0, precision: str = "bf16"
+    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16"
 ) -> float | np.ndarray:
     """How many times more a token costs at batch 1 than at the cost floor.
 
@@ -215,7 +246,7 @@ def batch1_penalty(
 
 
 def max_batch(
-    model: Model, hw: Hardware, context, gpus: int = 1, precision: str = "bf16"
+    model: Model, hw: Hardware, context: v.ArrayLike, gpus: int = 1, precision: str = "bf16"
 ) -> float | np.ndarray:
     """Largest batch whose weights and KV caches fit in the replica's HBM.
 
@@ -255,7 +286,9 @@ def min_gpus(model: Model, hw: Hardware, precision: str = "bf16") -> int:
     return int(math.ceil(model.weight_bytes(check_precision(precision)) / hw.hbm_bytes))
 
 
-def usd_per_million_tokens(gpu_seconds_per_token, usd_per_gpu_hour) -> float | np.ndarray:
+def usd_per_million_tokens(
+    gpu_seconds_per_token: v.ArrayLike, usd_per_gpu_hour: v.ArrayLike
+) -> float | np.ndarray:
     """Dollars per million tokens from GPU-seconds per token and a price per GPU-hour.
 
     >>> usd_per_million_tokens(3.6e-3, 2.0)   # 1 ms of GPU time at $2/h, x 10^6
@@ -269,7 +302,12 @@ def usd_per_million_tokens(gpu_seconds_per_token, usd_per_gpu_hour) -> float | n
 
 
 def throughput(
-    model: Model, hw: Hardware, batch, context, precision: str = "bf16", gpus: int = 1
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    context: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
 ) -> float | np.ndarray:
     """Tokens per second that one replica produces: ``batch / step_time``."""
     t = step_time(model, hw, batch, context, precision, gpus)

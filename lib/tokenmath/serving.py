@@ -14,7 +14,8 @@ weight read and ``T_compute`` proportional to ``B``. From that:
 
 Like the roofline, these functions ignore whether the batch fits in memory; compare with
 :func:`tokenmath.roofline.max_batch`. ``batch``, ``context`` and ``tokens_per_s`` broadcast
-as numpy arrays; a 0-d result comes back as a plain ``float``.
+as numpy arrays; a 0-d result comes back as a plain ``float``. The arguments mean what they
+mean in :mod:`tokenmath.roofline`; ``tokens_per_s`` is a demand in output tokens per second.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ __all__ = [
 # Relative slack when dividing demand by a replica's capacity, so that a demand of exactly
 # n replicas' worth is not rounded up to n + 1 by floating-point error.
 _REL_TOL = 1e-12
+# Replica counts are returned as 64-bit integers; beyond this the count would not be exact.
+_MAX_REPLICAS = 1e15
 
 
 class FastTier(NamedTuple):
@@ -54,7 +57,7 @@ class FastTier(NamedTuple):
 
 
 def latency_floor(
-    model: Model, hw: Hardware, context=0, precision: str = "bf16", gpus: int = 1
+    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16", gpus: int = 1
 ) -> float | np.ndarray:
     """Shortest time between two tokens that a user can see, in seconds.
 
@@ -75,7 +78,7 @@ def latency_floor(
 
 
 def max_throughput(
-    model: Model, hw: Hardware, context=0, precision: str = "bf16", gpus: int = 1
+    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16", gpus: int = 1
 ) -> float | np.ndarray:
     """Most tokens per second that one replica can generate, as the batch grows without bound.
 
@@ -99,8 +102,8 @@ def max_throughput(
 def batch_for_demand(
     model: Model,
     hw: Hardware,
-    tokens_per_s,
-    context=0,
+    tokens_per_s: v.ArrayLike,
+    context: v.ArrayLike = 0,
     precision: str = "bf16",
     gpus: int = 1,
 ) -> float | np.ndarray:
@@ -115,9 +118,12 @@ def batch_for_demand(
 
         B = D x t_w / (gpus - D x t_kv)
 
-    The result is an average batch and need not be a whole number.
+    The result is an average batch and need not be a whole number. A demand equal to
+    :func:`max_throughput` (to a relative 1e-12) is met at the sweet spot, the smallest batch
+    that reaches it.
 
-    Raises ``ValueError`` when ``tokens_per_s`` is at or above :func:`max_throughput`: one
+    Raises ``ValueError`` when ``tokens_per_s`` is above :func:`max_throughput`, or at it
+    when there is no sweet spot (the ceiling is then approached but never reached): one
     replica cannot keep up (use :func:`replicas_needed`).
 
     >>> from tokenmath import model, hardware
@@ -126,21 +132,27 @@ def batch_for_demand(
     400.6
     >>> round(batch_for_demand(m, hw, 13_000))         # close to the maximum, 13,370
     5208
+    >>> round(batch_for_demand(m, hw, max_throughput(m, hw)))  # the sweet spot
+    5356
     """
     n_gpus = v.positive_int("gpus", gpus)
     demand = v.positive("tokens_per_s", tokens_per_s)
     ceiling = np.asarray(max_throughput(model, hw, context, precision, n_gpus))
-    demand, ceiling = np.broadcast_arrays(demand, ceiling)
-    too_much = demand >= ceiling
+    reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision)))
+    demand, ceiling = v.broadcast(tokens_per_s=demand, context=ceiling)
+    reachable = np.broadcast_to(reachable, demand.shape)  # shaped like ceiling
+    too_much = np.where(reachable, demand > ceiling * (1.0 + _REL_TOL), demand >= ceiling)
     if too_much.any():
         i = tuple(int(k) for k in np.argwhere(too_much)[0]) if demand.ndim else ()
+        bound = "at most" if reachable[i] else "below"
         raise ValueError(
-            f"tokens_per_s must be < {float(ceiling[i]):,.6g} tokens/s, the most one replica of "
-            f"{n_gpus} x {hw.name} can generate for {model.name} at this context and "
-            f"precision; got {float(demand[i]):,.6g}"
+            f"tokens_per_s must be {bound} {float(ceiling[i]):,.6g} tokens/s, the most one "
+            f"replica of {n_gpus} x {hw.name} can generate for {model.name} at this context "
+            f"and precision; got {float(demand[i]):,.6g}"
             + (f" at index {i[0] if len(i) == 1 else i}" if i else "")
             + " (split the demand: see replicas_needed)"
         )
+    demand = np.where(reachable, np.minimum(demand, ceiling), demand)
     t = cost_terms(model, hw, 1.0, context, precision)
     t_weights, t_kv = np.asarray(t.weights), np.asarray(t.kv)
     return v.scalar_or_array(demand * t_weights / (n_gpus - demand * t_kv))
@@ -149,8 +161,8 @@ def batch_for_demand(
 def replicas_needed(
     model: Model,
     hw: Hardware,
-    tokens_per_s,
-    context=0,
+    tokens_per_s: v.ArrayLike,
+    context: v.ArrayLike = 0,
     precision: str = "bf16",
     gpus: int = 1,
 ) -> int | np.ndarray:
@@ -170,16 +182,30 @@ def replicas_needed(
     """
     n_gpus = v.positive_int("gpus", gpus)
     demand = v.positive("tokens_per_s", tokens_per_s)
-    ratio = demand / np.asarray(max_throughput(model, hw, context, precision, n_gpus))
+    demand, ceiling = v.broadcast(
+        tokens_per_s=demand,
+        context=np.asarray(max_throughput(model, hw, context, precision, n_gpus)),
+    )
+    ratio = demand / ceiling
     reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision)))
     at_sweet_spot = np.ceil(ratio * (1.0 - _REL_TOL))
     below_asymptote = np.floor(ratio * (1.0 + _REL_TOL)) + 1.0
-    n = np.maximum(np.where(reachable, at_sweet_spot, below_asymptote), 1.0).astype(np.int64)
+    n = np.maximum(np.where(reachable, at_sweet_spot, below_asymptote), 1.0)
+    if np.any(n > _MAX_REPLICAS):
+        raise ValueError(
+            f"tokens_per_s must need at most {_MAX_REPLICAS:.0e} replicas; got {np.max(demand):g} "
+            f"tokens/s, {np.max(n):.3g} replicas' worth"
+        )
+    n = n.astype(np.int64)
     return int(n) if n.ndim == 0 else n
 
 
 def premium_over_floor(
-    model: Model, hw: Hardware, batch, context=0, precision: str = "bf16"
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
 ) -> float | np.ndarray:
     """How many times the cost floor a token costs at ``batch``: ``cost(batch) / floor``.
 
@@ -199,7 +225,12 @@ def premium_over_floor(
 
 
 def fast_tier(
-    model: Model, hw: Hardware, base_batch, fast_batch, context=0, precision: str = "bf16"
+    model: Model,
+    hw: Hardware,
+    base_batch: v.ArrayLike,
+    fast_batch: v.ArrayLike,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
 ) -> FastTier:
     """Speed gained and price paid when the operator runs ``fast_batch`` instead of ``base_batch``.
 

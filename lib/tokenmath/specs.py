@@ -8,7 +8,7 @@ Three frozen dataclasses:
 * :class:`Model`: total and active parameters, the attention layout, the context limit;
 * :class:`Hardware`: dense FLOP/s per precision, HBM bandwidth and capacity, a dated price.
 
-Conventions used everywhere in :mod:`tokenmath`:
+Conventions used everywhere in the package:
 
 * one decode step costs 2 FLOPs per *active* parameter per sequence (a multiply and an add);
   attention FLOPs are left out;
@@ -17,7 +17,7 @@ Conventions used everywhere in :mod:`tokenmath`:
 * the KV cache is stored at 2 bytes per element (BF16) unless an :class:`AttentionGroup`
   says otherwise.
 
-Use :func:`dataclasses.replace` to copy a preset with changes, e.g. an H100 with ten times
+Use ``dataclasses.replace`` to copy a preset with changes, e.g. an H100 with ten times
 the bandwidth: ``replace(hardware("h100-sxm"), hbm_bytes_per_s=33.5e12)``.
 """
 

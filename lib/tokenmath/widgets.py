@@ -137,23 +137,41 @@ class ExplorerFigure:
         self.fig = plots.new_figure(EXPLORER_FIGSIZE, constrained=False, dpi=EXPLORER_DPI)
         ax_cost, ax_lat = self.fig.subplots(1, 2)
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.25, top=0.97, wspace=0.25)
-        self.cost = plots.CostPanel(ax_cost, legend=LEGEND_BELOW)
-        self.latency = plots.LatencyPanel(ax_lat, legend=LEGEND_BELOW)
+        self.cost = plots.CostPanel(ax_cost, legend=LEGEND_BELOW, compact=True)
+        self.latency = plots.LatencyPanel(ax_lat, legend=LEGEND_BELOW, compact=True)
         self.title = ""
         self._background: Any = None
+        self._blank: Any = None
         self._background_key: tuple = ()
+        self.background_redraws = 0  # how often an axis changed (for the benchmark)
 
     def update(self, state: ExplorerState, gpus: int) -> None:
         """Move every line, span and label to ``state`` (on ``gpus`` accelerators)."""
-        m, hw = model(state.model), hardware(state.hardware)
-        wanted = max(
-            plots.default_batch_max(m, hw, state.context, state.precision), 4 * state.batch
-        )
-        high = 10 ** math.ceil(math.log10(wanted))  # whole decades: a stable background
+        m, hw, prec = model(state.model), hardware(state.hardware), state.precision
+        # Axes that stay put while batch and context move (the cached background stays valid):
+        # batch from 1 to whole decades past the short-context sweet spot; cost from below the
+        # floor to the batch-1 cost at the model's longest context.
+        wanted = max(plots.default_batch_max(m, hw, 0, prec), 4 * state.batch)
+        high = 10 ** math.ceil(math.log10(wanted))
         batches = plots.batch_grid(1.0, high, EXPLORER_GRID_POINTS)
+        ylim = plots.log_limits(
+            [
+                np.array(rl.cost_terms(m, hw, high, 0, prec).weights),
+                np.array(rl.cost_floor(m, hw, 0, prec)),
+                np.array(rl.cost_per_token(m, hw, 1.0, m.context_limit, prec)),
+            ],
+            headroom=2.0,
+        )
         marker = {f"B = {plots.format_batch(state.batch)}": state.batch}
         self.cost.update(
-            m, hw, state.context, state.precision, batches, gpus_for_fit=gpus, markers=marker
+            m,
+            hw,
+            state.context,
+            prec,
+            batches,
+            gpus_for_fit=gpus,
+            markers=marker,
+            ylim=tuple(v * plots.MICROSECONDS_PER_SECOND for v in ylim),
         )
         self.latency.update(
             m, hw, state.context, state.precision, batches, gpus=gpus, markers=marker
@@ -168,28 +186,72 @@ class ExplorerFigure:
         out: list = []
         for ax in self.fig.axes:
             children = [*ax.patches, *ax.lines, *ax.texts]
+            children = [a for a in children if not _is_static(a)]
             out += sorted(children, key=lambda a: a.get_zorder())
         for artist in out:
             artist.set_animated(True)
         return out
 
+    def _static_key(self, ax: Any) -> tuple:
+        """What the cached picture of ``ax`` depends on: limits, legend and fixed labels."""
+        return (
+            ax.get_xlim(),
+            ax.get_ylim(),
+            tuple(t.get_text() for t in ax.legend_.get_texts()),
+            tuple((t.get_text(), t.get_visible()) for t in ax.texts if _is_static(t)),
+        )
+
+    def _redraw_background(self, stale: list[int]) -> None:
+        """Redraw the static parts of the axes numbered ``stale``, each in its own half of
+        the figure (over a blank copy of that half), and cache the result."""
+        canvas = self.fig.canvas
+        if self._background is None:
+            for ax in self.fig.axes:
+                ax.set_visible(False)
+            canvas.draw()
+            self._blank = canvas.copy_from_bbox(self.fig.bbox)
+            for ax in self.fig.axes:
+                ax.set_visible(True)
+            canvas.draw()  # animated (data) artists are left out
+        else:
+            canvas.restore_region(self._background)
+            height = self.fig.bbox.height
+            for index in stale:
+                x0, x1 = self._halves[index]
+                canvas.restore_region(self._blank, bbox=(x0, 0, x1, height), xy=(0, 0))
+                self.fig.draw_artist(self.fig.axes[index])
+        self._background = canvas.copy_from_bbox(self.fig.bbox)
+
+    @property
+    def _halves(self) -> list[tuple[float, float]]:
+        """Pixel columns that belong to each axes (split half-way between them)."""
+        left, right = self.fig.axes[0].bbox, self.fig.axes[1].bbox
+        middle = 0.5 * (left.x1 + right.x0)
+        return [(0.0, middle), (middle, self.fig.bbox.width)]
+
     def render(self) -> bytes:
         """Image bytes of the figure as it stands (blitted over the cached background)."""
         artists = self._dynamic_artists()
-        canvas = self.fig.canvas
-        key = tuple(
-            (ax.get_xlim(), ax.get_ylim(), tuple(t.get_text() for t in ax.legend_.get_texts()))
-            for ax in self.fig.axes
-        )
-        if key != self._background_key or self._background is None:
-            canvas.draw()  # animated artists are left out of a full draw
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = key
+        keys = [self._static_key(ax) for ax in self.fig.axes]
+        stale = [
+            i
+            for i, k in enumerate(keys)
+            if self._background is None or k != self._background_key[i]
+        ]
+        if stale:
+            self._redraw_background(stale)
+            self._background_key = tuple(keys)
+            self.background_redraws += 1
         else:
-            canvas.restore_region(self._background)
+            self.fig.canvas.restore_region(self._background)
         for artist in artists:
             self.fig.draw_artist(artist)
-        return encode_image(canvas)
+        return encode_image(self.fig.canvas)
+
+
+def _is_static(artist: Any) -> bool:
+    """The memory-bound label never moves or changes: it belongs to the cached background."""
+    return artist.get_gid() == "region-memory"
 
 
 def encode_image(canvas: Any) -> bytes:
@@ -240,7 +302,7 @@ def _readout_html(r: dict[str, Any], state: ExplorerState) -> str:
             f"${plots.format_sig(r['floor_usd_per_million_tokens'])} per million tokens",
         ),
         ("batch-1 penalty", f"{plots.format_sig(r['batch1_penalty'])} x the floor"),
-        (f"largest batch that fits on {r['gpus']} GPUs", fits_text),
+        (f"largest batch that fits on {r['gpus']} GPU{'s' if r['gpus'] > 1 else ''}", fits_text),
     ]
     body = "".join(
         f"<tr><td style='padding-right:1em'>{html.escape(k)}</td>"

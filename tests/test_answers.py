@@ -1,0 +1,196 @@
+"""tokenmath.answers: right answers pass, wrong ones get a hint that does not give them away."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import tokenmath as tm
+from tokenmath import answers
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = sorted((ROOT / "exercises").glob("q*.ipynb"))
+IDS = answers.question_ids()
+CHECK_CALL = re.compile(r'tm\.answers\.check\("(q\d+[a-z])", my_answer\)')
+
+
+def wrong_answer(expected):
+    """Something clearly wrong of the same kind as ``expected``."""
+    if isinstance(expected, bool):
+        return not expected
+    if isinstance(expected, str):
+        return "B" if expected != "B" else "A"
+    if isinstance(expected, frozenset):
+        return sorted(expected)[1:] + ["gpt-3-175b-not-a-model"]
+    if isinstance(expected, tuple):
+        return tuple(wrong_answer(e) for e in expected)
+    if math.isinf(expected):
+        return 1_000.0
+    return expected * 1.37 + 1
+
+
+def renderings(expected) -> set[str]:
+    """Ways a number could be written in a hint (only the ones long enough to mean it)."""
+    if isinstance(expected, tuple):
+        return set().union(*(renderings(e) for e in expected))
+    if isinstance(expected, bool | str | frozenset) or math.isinf(expected):
+        return set()
+    forms = {
+        f"{expected:.0f}",
+        f"{expected:,.0f}",
+        f"{expected:.1f}",
+        f"{expected:.2f}",
+        f"{expected:.3f}",
+        f"{expected:.3g}",
+        f"{expected:.2%}",
+        f"{expected:.0%}",
+        repr(expected),
+    }
+    return {f for f in forms if len(f.strip("-0.,%")) >= 2}
+
+
+def test_every_part_is_registered() -> None:
+    assert len(IDS) >= 32
+    assert {qid[:2] for qid in IDS} == {f"q{n}" for n in range(1, 9)}
+
+
+@pytest.mark.parametrize("qid", IDS)
+def test_accepts_the_library_value(qid: str, capsys) -> None:
+    assert answers.check(qid, answers._expected(qid)) is True
+    assert capsys.readouterr().out.strip() == "Correct."
+
+
+@pytest.mark.parametrize("qid", IDS)
+def test_rejects_a_wrong_value_without_revealing_it(qid: str, capsys) -> None:
+    expected = answers._expected(qid)
+    assert answers.check(qid, wrong_answer(expected)) is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet. Hint: ") and len(out) > len("Not yet. Hint: ") + 10
+    for form in renderings(expected):
+        assert form not in out, f"{qid}: hint {out!r} reveals {form!r}"
+    if isinstance(expected, frozenset):
+        assert not any(name in out for name in expected)
+
+
+@pytest.mark.parametrize("qid", IDS)
+def test_none_means_no_answer_yet(qid: str, capsys) -> None:
+    assert answers.check(qid, None) is False
+    assert capsys.readouterr().out.startswith("No answer yet")
+
+
+def test_unknown_id_lists_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match=r"question_id must be one of q1a, .*; got 'q9z'"):
+        answers.check("q9z", 1.0)
+
+
+def test_ids_are_case_and_space_tolerant(capsys) -> None:
+    assert answers.check(" Q6D ", answers._expected("q6d")) is True
+
+
+@pytest.mark.parametrize("rtol", [-0.1, math.inf, "0.1"])
+def test_bad_rtol_raises(rtol) -> None:
+    with pytest.raises(ValueError, match="rtol"):
+        answers.check("q4b", 1.0, rtol=rtol)
+
+
+def test_tolerance_is_relative_and_adjustable(capsys) -> None:
+    value = answers._expected("q4b")
+    assert answers.check("q4b", value * 1.015) is True  # within the default 2 %
+    assert answers.check("q4b", value * 1.015, rtol=0.001) is False
+    assert answers.check("q6d", (17.0, 9.0)) is True  # whole numbers given as floats
+
+
+def test_unit_slip_gets_a_unit_hint(capsys) -> None:
+    assert answers.check("q8b", answers._expected("q8b") / 1e6) is False
+    out = capsys.readouterr().out
+    assert "factor of 1e6" in out and "USD per million tokens" in out
+
+
+def test_sign_slip_gets_a_sign_hint(capsys) -> None:
+    assert answers.check("q1e", -answers._expected("q1e")) is False
+    assert "sign" in capsys.readouterr().out
+
+
+def test_inf_is_an_answer(capsys) -> None:
+    assert answers.check("q2b", math.inf) is True
+    assert answers.check("q2b", float("inf")) is True
+    assert answers.check("q4b", math.inf) is False
+
+
+@pytest.mark.parametrize(
+    "qid, answer, says",
+    [
+        ("q4b", "536", "a number"),
+        ("q4b", True, "a number"),
+        ("q3a", 0.5, "2 values"),
+        ("q3a", (0.5,), "2 values"),
+        ("q3d", 1, "a string"),
+        ("q7e", 1, "True or False"),
+        ("q2d", "deepseek-v3", "list or set"),
+    ],
+)
+def test_wrong_kind_of_answer_says_what_kind(qid, answer, says, capsys) -> None:
+    assert answers.check(qid, answer) is False
+    assert says in capsys.readouterr().out
+
+
+def test_name_lists_ignore_order_and_case(capsys) -> None:
+    names = sorted(answers._expected("q2d"))
+    assert answers.check("q2d", [n.upper() for n in reversed(names)]) is True
+    assert answers.check("q2d", names[:-1]) is False
+    assert "missing" in capsys.readouterr().out
+
+
+def test_expected_values_follow_the_presets() -> None:
+    m, hw = tm.model("deepseek-v3"), tm.hardware("h100-sxm")
+    assert math.isclose(answers._expected("q4b"), tm.sweet_spot(m, hw) / 10)
+    assert math.isclose(answers._expected("q1c"), 0.4)
+    assert answers._expected("q6d") == (tm.min_gpus(m, hw, "bf16"), tm.min_gpus(m, hw, "fp8"))
+
+
+def test_unit_is_stated_for_every_part() -> None:
+    for qid in IDS:
+        assert answers.unit(qid)
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, tokenmath.answers; "
+        "heavy = [m for m in ('sympy', 'matplotlib', 'ipywidgets') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def givens_cell(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    cells = [c for c in nb.cells if "givens" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected one cell tagged 'givens'"
+    namespace: dict = {"tm": tm, "dataclasses": __import__("dataclasses")}
+    exec(cells[0].source, namespace)
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+@pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
+def test_notebook_givens_match_the_checker(path: Path) -> None:
+    key = path.name.split("_")[0]
+    stated = givens_cell(path)
+    expected = answers.GIVENS[key]
+    assert set(stated) == set(expected), path.name
+    for name, value in expected.items():
+        assert stated[name] == value, f"{path.name}: {name} = {stated[name]!r}, checker {value!r}"
+
+
+def test_every_part_has_exactly_one_check_cell() -> None:
+    calls = []
+    for path in EXERCISES:
+        nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        found = CHECK_CALL.findall("\n".join(c.source for c in nb.cells))
+        assert found and all(qid.startswith(path.name.split("_")[0]) for qid in found)
+        calls += found
+    assert sorted(calls) == IDS

@@ -1,0 +1,213 @@
+"""The book's figures show the library's numbers: read the drawn data back and compare."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import tokenmath as tm
+from matplotlib.figure import Figure
+from tokenmath import plots
+
+US, MS = 1e6, 1e3  # GPU-microseconds and milliseconds per second
+
+# (model, hardware, context): short-context presets, and one past the point where the KV line
+# overtakes the compute line (no sweet spot).
+CASES = [
+    ("deepseek-v3", "h100-sxm", 0),
+    ("llama-3.1-70b", "b200", 1000),
+    ("gpt-oss-120b", "mi300x", 0),
+    ("qwen3-235b-a22b", "h200", 512),
+]
+NO_SPOT = ("deepseek-v3", "h100-sxm", 8192)
+
+
+def presets(name: str, hw: str):
+    return tm.model(name), tm.hardware(hw)
+
+
+def by_gid(ax, gid: str):
+    found = [a for a in (*ax.lines, *ax.texts, *ax.patches) if a.get_gid() == gid]
+    assert found, f"no artist with gid {gid!r}"
+    return found[0]
+
+
+def bar_widths(ax, gid: str) -> list[float]:
+    return [p.get_width() for p in ax.patches if p.get_gid() == gid]
+
+
+def xy(line) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+
+
+@pytest.mark.parametrize(("name", "hw_name", "context"), [*CASES, NO_SPOT])
+def test_cost_chart_lines_are_the_library_numbers(name, hw_name, context):
+    m, hw = presets(name, hw_name)
+    fig = plots.cost_chart(m, hw, context)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    batches, total = xy(by_gid(ax, "cost-total"))
+    assert batches[0] == 1 and np.all(np.diff(batches) > 0)
+    np.testing.assert_allclose(total, tm.cost_per_token(m, hw, batches, context) * US)
+    terms = tm.cost_terms(m, hw, batches, context)
+    for name_, values in zip(("weights", "kv", "compute"), terms, strict=True):
+        np.testing.assert_allclose(xy(by_gid(ax, f"cost-{name_}"))[1], np.asarray(values) * US)
+    assert ax.get_xscale() == "log"
+    assert "GPU-µs" in ax.get_ylabel() and "sequences" in ax.get_xlabel()
+
+
+@pytest.mark.parametrize(("name", "hw_name", "context"), CASES)
+def test_sweet_spot_marker_and_regions(name, hw_name, context):
+    m, hw = presets(name, hw_name)
+    ax = plots.cost_chart(m, hw, context).axes[0]
+    spot = tm.sweet_spot(m, hw, context)
+    line = by_gid(ax, "sweet-spot")
+    assert line.get_visible()
+    assert xy(line)[0][0] == pytest.approx(spot)
+    assert f"{spot:,.0f}" in by_gid(ax, "sweet-spot-label").get_text()
+    assert by_gid(ax, "region-memory").get_text() == "memory-bound"
+    assert "compute" in by_gid(ax, "region-compute").get_text()
+    assert by_gid(ax, "region-compute").get_visible()
+    floor = tm.cost_floor(m, hw, context) * US
+    assert plots.format_sig(floor) in by_gid(ax, "floor-label").get_text()
+
+
+def test_no_sweet_spot_case_is_labelled():
+    m, hw = presets(*NO_SPOT[:2])
+    assert math.isinf(tm.sweet_spot(m, hw, NO_SPOT[2]))
+    ax = plots.cost_chart(m, hw, NO_SPOT[2]).axes[0]
+    assert not by_gid(ax, "sweet-spot").get_visible()
+    assert not by_gid(ax, "region-compute").get_visible()
+    assert "no sweet spot" in by_gid(ax, "region-memory").get_text()
+    kv = xy(by_gid(ax, "cost-kv"))[1]
+    assert kv[0] > xy(by_gid(ax, "cost-compute"))[1][0]  # KV line above compute line
+
+
+def test_memory_limit_and_markers():
+    m, hw = presets("llama-3.1-70b", "h100-sxm")
+    ax = plots.cost_chart(m, hw, 1000, gpus_for_fit=2, markers={"small": 8}).axes[0]
+    fits = tm.max_batch(m, hw, 1000, gpus=2)
+    assert xy(by_gid(ax, "memory-limit"))[0][0] == fits
+    assert f"{fits:,.0f}" in by_gid(ax, "memory-limit-label").get_text()
+    x, y = xy(by_gid(ax, "markers"))
+    assert x.tolist() == [8] and y[0] == pytest.approx(tm.cost_per_token(m, hw, 8, 1000) * US)
+    # Weights that do not fit on one GPU are said so.
+    m = tm.model("deepseek-v3")
+    ax = plots.cost_chart(m, hw, 1000, gpus_for_fit=1).axes[0]
+    assert "do not fit" in by_gid(ax, "memory-limit-label").get_text()
+
+
+@pytest.mark.parametrize(("name", "hw_name", "context"), [CASES[0], NO_SPOT])
+def test_latency_chart_is_step_time(name, hw_name, context):
+    m, hw = presets(name, hw_name)
+    ax = plots.latency_chart(m, hw, context, gpus=8, markers={"B=64": 64}).axes[0]
+    batches, total = xy(by_gid(ax, "latency-total"))
+    np.testing.assert_allclose(total, tm.step_time(m, hw, batches, context, gpus=8) * MS)
+    assert "ms" in ax.get_ylabel()
+    spot = tm.sweet_spot(m, hw, context)
+    assert by_gid(ax, "sweet-spot").get_visible() == math.isfinite(spot)
+
+
+def test_latency_and_cost_turn_at_the_same_batch():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    fig = plots.latency_and_cost_chart(m, hw)
+    spots = [xy(by_gid(ax, "sweet-spot"))[0][0] for ax in fig.axes]
+    assert spots == pytest.approx([tm.sweet_spot(m, hw)] * 2)
+
+
+def test_terms_chart_has_one_term_per_panel():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    fig = plots.terms_chart(m, hw, context=2000)
+    assert len(fig.axes) == 3
+    for ax, name in zip(fig.axes, ("weights", "kv", "compute"), strict=True):
+        batches, y = xy(by_gid(ax, f"cost-{name}"))
+        expected = getattr(tm.cost_terms(m, hw, batches, 2000), name)
+        np.testing.assert_allclose(y, np.asarray(expected) * US)
+
+
+def test_compare_cost_chart_in_usd():
+    m = tm.model("deepseek-v3")
+    cases = [
+        plots.Case("H100", m, tm.hardware("h100-sxm")),
+        plots.Case("B200 long", m, tm.hardware("b200"), context=2000),
+    ]
+    ax = plots.compare_cost_chart(cases, usd=True, batch=(1, 1e5)).axes[0]
+    for i, case in enumerate(cases):
+        batches, y = xy(by_gid(ax, f"case-{i}"))
+        cost = tm.cost_per_token(case.model, case.hw, batches, case.context)
+        np.testing.assert_allclose(y, tm.usd_per_million_tokens(cost, case.hw.usd_per_hour))
+    assert "USD per million tokens" in ax.get_ylabel()
+
+
+def test_sweet_spot_vs_context_marks_where_it_vanishes():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    ax = plots.sweet_spot_vs_context_chart([m], hw).axes[0]
+    contexts, spots = xy(by_gid(ax, "sweet-spot-deepseek-v3"))
+    finite = np.isfinite(spots)
+    np.testing.assert_allclose(spots[finite], tm.sweet_spot(m, hw, contexts[finite]))
+    end = xy(by_gid(ax, "vanishes-deepseek-v3"))[0][0]
+    assert math.isfinite(tm.sweet_spot(m, hw, end * 0.999))
+    assert math.isinf(tm.sweet_spot(m, hw, end * 1.001))
+
+
+def test_fit_chart_bars():
+    models = [tm.model("deepseek-v3"), tm.model("llama-3.1-70b")]
+    hws = [tm.hardware("h100-sxm"), tm.hardware("b200")]
+    fig = plots.fit_chart(models, hws, 1024, gpus=8)
+    ax = fig.axes[0]
+    pairs = [(m, h) for m in models for h in hws]
+    widths = bar_widths(ax, "bars-fit")
+    expected = [tm.max_batch(m, h, 1024, 8) for m, h in pairs]
+    assert widths == pytest.approx(expected)
+    widths = bar_widths(ax, "bars-sweet-spot")
+    expected = [tm.sweet_spot(m, h, 1024) for m, h in pairs]
+    assert widths == pytest.approx([e if math.isfinite(e) else 0 for e in expected])
+
+
+def test_usd_chart_bars_and_missing_precision():
+    m = tm.model("deepseek-v3")
+    hws = [tm.hardware("a100-sxm-80gb"), tm.hardware("h100-sxm")]
+    ax = plots.usd_chart(m, hws, 1000, precision="fp8").axes[0]
+    bars = bar_widths(ax, "bars-usd")
+    h100 = hws[1]
+    expected = tm.usd_per_million_tokens(
+        tm.cost_per_token(m, h100, 1000, 0, "fp8"), h100.usd_per_hour
+    )
+    assert bars[1] == pytest.approx(expected)
+    assert any("no FP8" in t.get_text() for t in ax.texts)
+
+
+def test_draws_into_a_given_axes_and_shows_once_as_png():
+    fig = plots.new_figure((3, 2), dpi=50)  # small: rendering is the slow part
+    ax = fig.add_subplot()
+    m, hw = presets("llama-3.1-8b", "h100-sxm")
+    assert plots.cost_chart(m, hw, ax=ax) is fig
+    png = fig._repr_png_()
+    assert png.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda m, hw: plots.cost_chart(m, hw, batch=(100, 10)), "batch"),
+        (lambda m, hw: plots.cost_chart(m, hw, batch="wide"), "batch"),
+        (lambda m, hw: plots.cost_chart(m, hw, batch=(0, 10)), "batch"),
+        (lambda m, hw: plots.latency_chart(m, hw, batch=(1, math.inf)), "batch"),
+        (lambda m, hw: plots.cost_chart(m, hw, markers={"x": -1}), "markers"),
+        (lambda m, hw: plots.cost_chart(m, hw, gpus_for_fit=0), "gpus_for_fit"),
+        (lambda m, hw: plots.cost_chart(m, hw, ax="axes"), "ax"),
+        (lambda m, hw: plots.cost_chart("deepseek-v3", hw), "model"),
+        (lambda m, hw: plots.cost_chart(m, hw, precision="int4"), "precision"),
+        (lambda m, hw: plots.compare_cost_chart([]), "cases"),
+        (lambda m, hw: plots.compare_cost_chart([("a", m, hw)]), "cases[0]"),
+        (lambda m, hw: plots.sweet_spot_vs_context_chart([], hw), "models"),
+        (lambda m, hw: plots.sweet_spot_vs_context_chart([m], hw, context=(10, 5)), "context"),
+        (lambda m, hw: plots.fit_chart([m], [], 1024), "hardwares"),
+        (lambda m, hw: plots.usd_chart(m, [hw], batch=0), "batch"),
+    ],
+)
+def test_bad_inputs_name_the_argument(call, argument):
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    with pytest.raises(ValueError, match=argument.replace("[", r"\[").replace("]", r"\]")):
+        call(m, hw)
