@@ -19,9 +19,7 @@ SKIP_PARTS = {".venv", "_build", ".ipynb_checkpoints", "node_modules", ".git", "
 def stored_notebooks() -> list[Path]:
     """Every .ipynb in the repository outside virtualenvs, builds and checkpoints."""
     return sorted(
-        p
-        for p in ROOT.rglob("*.ipynb")
-        if not SKIP_PARTS.intersection(p.relative_to(ROOT).parts)
+        p for p in ROOT.rglob("*.ipynb") if not SKIP_PARTS.intersection(p.relative_to(ROOT).parts)
     )
 
 

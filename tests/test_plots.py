@@ -204,6 +204,8 @@ def test_draws_into_a_given_axes_and_shows_once_as_png():
         (lambda m, hw: plots.sweet_spot_vs_context_chart([], hw), "models"),
         (lambda m, hw: plots.sweet_spot_vs_context_chart([m], hw, context=(10, 5)), "context"),
         (lambda m, hw: plots.fit_chart([m], [], 1024), "hardwares"),
+        (lambda m, hw: plots.fit_chart([m], [hw], 1024, gpus=0), "gpus"),
+        (lambda m, hw: plots.latency_chart(m, hw, gpus=0), "gpus"),
         (lambda m, hw: plots.usd_chart(m, [hw], batch=0), "batch"),
     ],
 )

@@ -66,9 +66,22 @@ def test_nbmake_collects_exactly_the_toc_notebooks() -> None:
     """Ask pytest itself which notebooks nbmake would run, with the Makefile's folders."""
     folders = makefile_notebook_dirs()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--nbmake",
-         "-p", "no:cacheprovider", *folders],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "--nbmake",
+            "-p",
+            "no:cacheprovider",
+            *folders,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     collected = {

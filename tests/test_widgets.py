@@ -117,3 +117,18 @@ def test_context_options_run_to_the_model_limit():
     options = widgets.context_options(131_072)
     assert options[0] == 0 and options[-1] == 131_072
     assert options == sorted(set(options))
+
+
+def test_a_model_with_a_shorter_limit_pulls_the_context_down(explorer):
+    explorer.update(model="deepseek-v3", hardware="h100-sxm", precision="bf16", context=8192)
+    explorer.model_w.value = "gpt-3-175b"  # 2,048-token context limit
+    assert explorer.state.model == "gpt-3-175b"
+    assert explorer.state.context == tm.model("gpt-3-175b").context_limit
+    assert explorer.context_w.value == explorer.state.context
+    assert explorer.message_w.value == ""
+
+
+def test_out_of_range_controls_are_refused(explorer):
+    for changes in ({"batch": 1e7}, {"gpus": 10**6}, {"usd_per_gpu_hour": 1e9}):
+        assert explorer.update(**changes) is None
+        assert next(iter(changes)) in explorer.message_w.value

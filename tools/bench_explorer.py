@@ -56,6 +56,10 @@ def time_changes(
     return wall, cpu
 
 
+def _is_slider(change: dict) -> bool:
+    return set(change) <= {"batch", "context"}
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-th percentile (0-100) by linear interpolation."""
     ordered = sorted(values)
@@ -84,6 +88,13 @@ def main() -> int:
         f"explorer redraw over {len(ms)} control changes: median {median:.1f} ms, "
         f"p90 {p90:.1f} ms, max {max(ms):.1f} ms (target median < {TARGET_MS:.0f} ms: "
         f"{verdict})"
+    )
+    sliders = [t for t, c in zip(ms, CHANGES * args.repeat, strict=True) if _is_slider(c)]
+    menus = [t for t, c in zip(ms, CHANGES * args.repeat, strict=True) if not _is_slider(c)]
+    print(
+        f"  by control: batch/context sliders median {statistics.median(sliders):.1f} ms "
+        f"({len(sliders)}), model/accelerator/precision median "
+        f"{statistics.median(menus):.1f} ms ({len(menus)})"
     )
     print(
         f"  CPU time per redraw: median {statistics.median(cpu_ms):.1f} ms, "

@@ -6,7 +6,9 @@
 5356
 
 The physics lives in :mod:`tokenmath.roofline`, the model and accelerator descriptions in
-:mod:`tokenmath.specs`, the sourced presets in :mod:`tokenmath.presets`. Figures
+:mod:`tokenmath.specs`, the sourced presets in :mod:`tokenmath.presets`; serving questions
+(latency floor, throughput, demand, fast tiers) in :mod:`tokenmath.serving` and the
+``tokenmath`` command in :mod:`tokenmath.cli`. Those two, figures
 (:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
 (:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
 """

@@ -1,6 +1,6 @@
 """Answer checkers for the book's exercises: right, or a hint, never the answer.
 
-Each exercise notebook under ``exercises/`` states its givens literally; :data:`GIVENS`
+Each exercise notebook under ``exercises/`` states its givens literally; ``GIVENS``
 holds the same values, and every expected answer is computed from them by the library
 (:mod:`tokenmath.roofline`, :mod:`tokenmath.serving`) when it is checked, never typed in.
 
@@ -698,6 +698,8 @@ def _count(n: int, one: str, many: str) -> str:
 
 def _judge(answer: Any, expected: Any, q: _Question, rtol: float) -> tuple[bool, str]:
     """``(right, hint)`` for one answer; the hint never contains ``expected``."""
+    if isinstance(answer, np.ndarray) and answer.ndim == 0:
+        answer = answer.item()
     if isinstance(expected, bool):
         if not isinstance(answer, bool | np.bool_):
             return False, "Answer True or False."
@@ -742,7 +744,7 @@ def check(question_id: str, answer: Any, *, rtol: float | None = None) -> bool:
     (no answer yet) prints a reminder and returns ``False``. Numbers count as right within
     a relative tolerance (``rtol``, 2 % unless the question needs an exact count), so
     rounded intermediate values are fine; the unit is the one the question states
-    (:func:`unit`), and an answer off by a common unit factor gets a hint saying so.
+    (``unit()``), and an answer off by a common unit factor gets a hint saying so.
 
     Raises ``ValueError`` for an unknown ``question_id`` (listing the valid ones) or a
     negative ``rtol``.

@@ -498,7 +498,7 @@ class CostPanel:
         legend: Mapping[str, Any] | None = None,
         compact: bool = False,
     ) -> None:
-        """``legend``: keyword arguments of :meth:`~matplotlib.axes.Axes.legend` (placement);
+        """``legend``: keyword arguments of ``Axes.legend`` (placement);
         ``compact``: region labels pinned to the corners (for the explorer)."""
         self.ax, self.log_cost, self.compact = ax, log_cost, compact
         style_axes(ax, BATCH_LABEL, COST_LABEL, logy=log_cost)
@@ -596,18 +596,11 @@ class CostPanel:
             self.ax.set_ylim(0, 6 * floor)
 
 
-def _fit_gpus(gpus_for_fit: int | None) -> int | None:
-    if gpus_for_fit is None:
-        return None
-    if (
-        isinstance(gpus_for_fit, bool)
-        or not isinstance(gpus_for_fit, int | np.integer)
-        or gpus_for_fit < 1
-    ):
-        raise ValueError(
-            f"gpus_for_fit must be a whole number of GPUs >= 1 or None; got {gpus_for_fit!r}"
-        )
-    return int(gpus_for_fit)
+def _whole_gpus(name: str, gpus: Any) -> int:
+    """``gpus`` as an int >= 1, or a ValueError naming the argument ``name``."""
+    if isinstance(gpus, bool) or not isinstance(gpus, int | np.integer) or gpus < 1:
+        raise ValueError(f"{name} must be a whole number of GPUs >= 1; got {gpus!r}")
+    return int(gpus)
 
 
 def cost_chart(
@@ -630,8 +623,9 @@ def cost_chart(
 
     ``batch=(low, high)`` sets the batch axis (default 1 to a few times the sweet spot);
     ``markers={"label": batch}`` puts labelled points on the curve; ``gpus_for_fit=n`` shows
-    where the KV caches stop fitting in the HBM of ``n`` accelerators (:func:`max_batch`);
-    ``log_cost=False`` draws a linear cost axis clipped to six times the floor.
+    where the KV caches stop fitting in the HBM of ``n`` accelerators
+    (:func:`tokenmath.roofline.max_batch`); ``log_cost=False`` draws a linear cost axis clipped
+    to six times the floor.
     """
     _check_model_hw(model, hw)
     low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
@@ -645,7 +639,7 @@ def cost_chart(
         context,
         precision,
         batch_grid(low, high),
-        gpus_for_fit=_fit_gpus(gpus_for_fit),
+        gpus_for_fit=None if gpus_for_fit is None else _whole_gpus("gpus_for_fit", gpus_for_fit),
         markers=markers,
     )
     ax.set_title(_title(model, hw, context, precision), fontsize=10)
@@ -675,7 +669,7 @@ class LatencyPanel:
         legend: Mapping[str, Any] | None = None,
         compact: bool = False,
     ) -> None:
-        """``legend``: keyword arguments of :meth:`~matplotlib.axes.Axes.legend` (placement);
+        """``legend``: keyword arguments of ``Axes.legend`` (placement);
         ``compact``: region labels pinned to the corners, no floor or sweet-spot label (the
         explorer shows those numbers beside the chart)."""
         self.ax, self.compact = ax, compact
@@ -932,7 +926,7 @@ def _draw_case(ax: Axes, case: Case, batches: np.ndarray, index: int, usd: bool)
 
 def _vanishing_context(model: Model, hw: Hardware, precision: str, high: float) -> float:
     """Context [tokens] past which ``model`` has no sweet spot on ``hw`` (bisection on
-    :func:`tokenmath.sweet_spot`); ``inf`` if it keeps one up to ``high``."""
+    :func:`tokenmath.roofline.sweet_spot`); ``inf`` if it keeps one up to ``high``."""
     if math.isfinite(rl.sweet_spot(model, hw, high, precision)):
         return math.inf
     lo, hi = 0.0, high
@@ -964,16 +958,17 @@ def sweet_spot_vs_context_chart(
     style_axes(ax, CONTEXT_LABEL, "sweet-spot batch B* [sequences]", logy=True)
     for i, m in enumerate(models):
         color = PALETTE[CASE_COLORS[i % len(CASE_COLORS)]]
-        spots = np.asarray(rl.sweet_spot(m, hw, contexts, precision), dtype=float)
+        held = contexts[contexts <= m.context_limit]  # each model up to its own limit
+        spots = np.asarray(rl.sweet_spot(m, hw, held, precision), dtype=float)
         ax.plot(
-            contexts,
+            held,
             np.where(np.isfinite(spots), spots, np.nan),
             color=color,
             linewidth=2.0,
             gid=f"sweet-spot-{m.name}",
             label=m.name,
         )
-        end = _vanishing_context(m, hw, precision, high)
+        end = _vanishing_context(m, hw, precision, min(high, m.context_limit))
         if low <= end <= high:
             ax.axvline(end, color=color, linestyle=":", linewidth=1.2, gid=f"vanishes-{m.name}")
             ax.annotate(
@@ -996,28 +991,25 @@ def sweet_spot_vs_context_chart(
     return fig
 
 
+def _check_list(name: str, values: Any, kind: type) -> list:
+    """``values`` as a non-empty list of ``kind`` (one ``kind`` alone is a list of one)."""
+    if isinstance(values, kind):
+        return [values]
+    items = list(values) if isinstance(values, Iterable) and not isinstance(values, str) else []
+    if not items:
+        raise ValueError(f"{name} must hold at least one tokenmath {kind.__name__}; got {values!r}")
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise ValueError(f"{name}[{i}] must be a tokenmath {kind.__name__}; got {item!r}")
+    return items
+
+
 def _check_models(models: Sequence[Model]) -> list[Model]:
-    if isinstance(models, Model):
-        return [models]
-    models = list(models) if isinstance(models, Iterable) else []
-    if not models:
-        raise ValueError("models must hold at least one tokenmath Model; got none")
-    for i, m in enumerate(models):
-        if not isinstance(m, Model):
-            raise ValueError(f"models[{i}] must be a tokenmath Model; got {m!r}")
-    return models
+    return _check_list("models", models, Model)
 
 
 def _check_hardwares(hardwares: Sequence[Hardware]) -> list[Hardware]:
-    if isinstance(hardwares, Hardware):
-        return [hardwares]
-    hardwares = list(hardwares) if isinstance(hardwares, Iterable) else []
-    if not hardwares:
-        raise ValueError("hardwares must hold at least one tokenmath Hardware; got none")
-    for i, h in enumerate(hardwares):
-        if not isinstance(h, Hardware):
-            raise ValueError(f"hardwares[{i}] must be a tokenmath Hardware; got {h!r}")
-    return hardwares
+    return _check_list("hardwares", hardwares, Hardware)
 
 
 def _context_range(context: Any, default_high: float) -> tuple[float, float]:
@@ -1050,7 +1042,7 @@ def fit_chart(
     """Does the sweet spot fit? For each (model, accelerator): the sweet-spot batch next to the
     largest batch whose KV caches fit in the HBM of ``gpus`` accelerators at ``context``."""
     models, hardwares = _check_models(models), _check_hardwares(hardwares)
-    _fit_gpus(gpus)
+    gpus = _whole_gpus("gpus", gpus)
     pairs = [(m, h) for m in models for h in hardwares]
     spots = np.array([rl.sweet_spot(m, h, context, precision) for m, h in pairs], dtype=float)
     fits = np.array([rl.max_batch(m, h, context, gpus, precision) for m, h in pairs], dtype=float)

@@ -36,6 +36,9 @@ IMAGE_FORMAT = "jpeg"
 LEGEND_BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.15), "ncol": 2, "frameon": False}
 EXPLORER_DPI = 80
 BATCH_LOG10_RANGE = (0.0, 6.0)  # batch slider from 1 to 10^6 sequences
+MAX_BATCH = 10 ** BATCH_LOG10_RANGE[1]
+MAX_GPUS = 4096
+MAX_USD_PER_GPU_HOUR = 1000.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,17 +115,23 @@ def check_state(state: ExplorerState) -> None:
             f"precision or accelerator"
         )
     batch = float(state.batch)
-    if not (math.isfinite(batch) and batch >= 1):
-        raise ValueError(f"batch must be a number of sequences >= 1; got {state.batch!r}")
+    if not (math.isfinite(batch) and 1 <= batch <= MAX_BATCH):
+        raise ValueError(
+            f"batch must be a number of sequences from 1 to {MAX_BATCH:,.0f}; got {state.batch!r}"
+        )
     if not (0 <= state.context <= m.context_limit):
         raise ValueError(
             f"context must be between 0 and {m.name}'s limit of "
             f"{m.context_limit:,} tokens; got {state.context!r}"
         )
-    if state.usd_per_gpu_hour is not None and not state.usd_per_gpu_hour >= 0:
-        raise ValueError(f"usd_per_gpu_hour must be >= 0; got {state.usd_per_gpu_hour!r}")
-    if state.gpus is not None and not (isinstance(state.gpus, int) and state.gpus >= 1):
-        raise ValueError(f"gpus must be a whole number >= 1; got {state.gpus!r}")
+    price = state.usd_per_gpu_hour
+    if price is not None and not 0 <= price <= MAX_USD_PER_GPU_HOUR:
+        raise ValueError(
+            f"usd_per_gpu_hour must be from 0 to {MAX_USD_PER_GPU_HOUR:,.0f}; got {price!r}"
+        )
+    gpus = state.gpus
+    if gpus is not None and not (isinstance(gpus, int) and 1 <= gpus <= MAX_GPUS):
+        raise ValueError(f"gpus must be a whole number from 1 to {MAX_GPUS:,}; got {gpus!r}")
 
 
 class ExplorerFigure:
@@ -370,10 +379,15 @@ class CostExplorer:
             options=[0], value=0, description="context L", style=style, layout=wide
         )
         self.price_w = w.BoundedFloatText(
-            value=0.0, min=0.0, max=1000.0, step=0.05, description="USD / GPU-hour", style=style
+            value=0.0,
+            min=0.0,
+            max=MAX_USD_PER_GPU_HOUR,
+            step=0.05,
+            description="USD / GPU-hour",
+            style=style,
         )
         self.gpus_w = w.BoundedIntText(
-            value=1, min=1, max=4096, description="GPUs / replica", style=style
+            value=1, min=1, max=MAX_GPUS, description="GPUs / replica", style=style
         )
         self.image = w.Image(format=IMAGE_FORMAT, layout=w.Layout(width="100%", max_width="900px"))
         self.readout_w = w.HTML("")
@@ -409,7 +423,10 @@ class CostExplorer:
             extra = {"usd_per_gpu_hour": None, "gpus": None}
         if key == "hardware" and self.state.precision not in hardware(value).flops_per_s:
             extra["precision"] = "bf16"
-        self.update(**{key: value, **extra})
+        if key == "model":  # a shorter context limit pulls the context down with it
+            extra["context"] = min(self.state.context, model(value).context_limit)
+        if self.update(**{key: value, **extra}) is None and self.last_readouts is not None:
+            self._sync_controls(self.state, self.last_readouts)  # the controls show the chart
 
     def _sync_controls(self, state: ExplorerState, r: dict[str, Any]) -> None:
         """Set every control to ``state`` without triggering a redraw."""
