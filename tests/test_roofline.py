@@ -224,3 +224,39 @@ def test_ten_times_bandwidth_moves_the_sweet_spot_down_tenfold(ds, h100):
 def test_cost_never_zero_or_negative(ds, h100):
     out = tm.cost_per_token(ds, h100, np.geomspace(1e-3, 1e9, 50), 0)
     assert np.all(out > 0) and np.all(np.isfinite(out))
+
+
+# --- critical_context: the context at which the sweet spot disappears ---------------------
+
+
+def test_critical_context_by_hand(ds):
+    # L b / BW = 2 N_active / C  =>  L = 2 N_active BW / (C b)
+    expected = 2 * DS_ACTIVE * BW / (C_BF16 * DS_B)
+    assert tm.critical_context(ds, tm.hardware("h100-sxm")) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", tm.model_names())
+def test_sweet_spot_vanishes_at_critical_context(name):
+    m, hw = tm.model(name), tm.hardware("h100-sxm")
+    crit = tm.critical_context(m, hw)
+    assert math.isfinite(tm.sweet_spot(m, hw, crit * (1 - 1e-6)))
+    assert math.isinf(tm.sweet_spot(m, hw, crit * (1 + 1e-6)))
+
+
+def test_critical_context_inside_a_sliding_window():
+    # A layer group whose window is far larger than the crossing behaves like full attention.
+    full = tm.model("llama-3.1-8b")
+    windowed = dataclasses.replace(
+        full, attention=(AttentionGroup(32, "gqa", kv_heads=8, head_dim=128, window=100_000),)
+    )
+    hw = tm.hardware("h100-sxm")
+    assert tm.critical_context(windowed, hw) == pytest.approx(tm.critical_context(full, hw))
+
+
+def test_critical_context_infinite_when_the_cache_stops_growing():
+    # Only small sliding windows: the cache per sequence is capped below the compute line.
+    m = dataclasses.replace(
+        tm.model("llama-3.1-8b"),
+        attention=(AttentionGroup(32, "gqa", kv_heads=8, head_dim=128, window=64),),
+    )
+    assert math.isinf(tm.critical_context(m, tm.hardware("h100-sxm")))

@@ -514,9 +514,7 @@ class CostPanel:
             )[0]
             for name in (*names, "total")
         }
-        self.floor_text = ax.text(
-            1, 1, "", ha="right", va="bottom", fontsize=9, gid="floor-label", bbox=LABEL_BOX
-        )
+        self.floor_text = ax.text(1, 1, "", ha="right", va="bottom", fontsize=9, gid="floor-label")
         self.regions = RegionShading(ax, fixed_labels=compact) if regions else None
         self.sweet = SweetSpotMarker(ax, label_y=0.55) if mark_sweet_spot else None
         self.memory = MemoryLimitMarker(ax)
@@ -562,7 +560,7 @@ class CostPanel:
         self._set_limits(low, high, total, floor, ylim)
         # Above the floor line where the curve sits on it at the right edge, else below.
         above = math.isclose(float(total[-1]), floor, rel_tol=1e-9)
-        shift = (1.2 if above else 0.85) if self.log_cost else (1.03 if above else 0.97)
+        shift = (1.15 if above else 0.85) if self.log_cost else (1.03 if above else 0.97)
         self.floor_text.set_position((high / 1.15, floor * shift))
         self.floor_text.set_va("bottom" if above else "top")
         self.floor_text.set_text(f"floor {format_sig(floor)} GPU-µs")

@@ -215,6 +215,37 @@ def sweet_spot(
     return v.scalar_or_array(b)
 
 
+
+def critical_context(model: Model, hw: Hardware, precision: str = "bf16") -> float:
+    """Context [tokens] at which the KV line reaches the compute line.
+
+    At this context or beyond, reading one sequence's cache takes at least as long as its
+    share of compute, so no batch is compute-bound and :func:`sweet_spot` is ``math.inf``.
+    Below it the sweet spot is finite. ``math.inf`` when the cache stops growing (only
+    sliding-window or shared layers) before it gets there. Solved exactly: the cache of one
+    sequence grows piecewise linearly, with a kink at each sliding window.
+
+    >>> from tokenmath import model, hardware
+    >>> round(critical_context(model("deepseek-v3"), hardware("h100-sxm")))
+    3566
+    """
+    _, flops, bw = _inputs(model, hw, precision)
+    target = bw * model.flops_per_token() / flops  # cache bytes per sequence at the crossing
+    stops = sorted({g.window for g in model.attention if g.window is not None})
+    start, held = 0.0, 0.0  # context and cache bytes at the start of the current segment
+    for end in [*stops, math.inf]:
+        growth = sum(
+            g.bytes_per_token for g in model.attention if g.window is None or g.window > start
+        )
+        if growth > 0 and held + growth * (end - start) >= target:
+            return start + (target - held) / growth
+        if math.isinf(end):
+            return math.inf
+        held += growth * (end - start)
+        start = end
+    return math.inf  # pragma: no cover (the loop always returns)
+
+
 def region(
     model: Model, hw: Hardware, batch: v.ArrayLike, context: v.ArrayLike, precision: str = "bf16"
 ) -> str | np.ndarray:
