@@ -17,6 +17,8 @@ SITE := _build/html
 NOTEBOOK_DIRS := chapters exercises
 JB_STRICT := -W -n --keep-going
 PORT ?= 8000
+# pytest-xdist workers for `make test` (notebooks run in parallel; 0 = no xdist).
+PYTEST_WORKERS ?= 2
 # Hash of the library's source: the execution cache only sees notebook code, so a change
 # here must throw the cache (and Sphinx's doctrees) away.
 LIB_HASH_FILE := _build/.lib-hash
@@ -68,8 +70,8 @@ test: $(INSTALLED) lint
 	rm -rf $(SITE) _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build; echo "$(LIB_HASH)" > $(LIB_HASH_FILE)
 	$(BIN)/jupyter-book build . $(JB_STRICT)
-	$(BIN)/python -m pytest -p no:cacheprovider --doctest-modules lib/tokenmath \
-	  --nbmake --nbmake-timeout=300 $(NOTEBOOK_DIRS) tests
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile \
+	  --doctest-modules lib/tokenmath --nbmake --nbmake-timeout=300 $(NOTEBOOK_DIRS) tests
 
 lab: $(INSTALLED)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR)

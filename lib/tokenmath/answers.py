@@ -28,7 +28,7 @@ import numpy as np
 from . import roofline as rf
 from . import serving
 from .presets import hardware, model, model_names
-from .specs import Hardware, kv_bytes_per_token
+from .specs import Hardware
 
 __all__ = ["GIVENS", "check", "question_ids", "unit"]
 
@@ -206,21 +206,8 @@ def _q1e() -> float:
 
 
 def _crossover_context(m, hw, precision: str = "bf16") -> float:
-    """Smallest context (tokens) at which the KV line reaches the compute line.
-
-    Exact for full-attention layers (the KV term is linear in context); for models with
-    sliding-window layers it is found on a one-token grid. ``math.inf`` if the model never
-    crosses within its context limit.
-    """
-    windows = [g.window for g in m.attention if g.window is not None]
-    compute = rf.cost_terms(m, hw, 1.0, 0, precision).compute
-    b_growth = float(kv_bytes_per_token(m))  # bytes per extra token, past any window
-    if not windows and b_growth > 0:
-        return float(compute * hw.hbm_bytes_per_s / b_growth)
-    contexts = np.arange(1, m.context_limit + 1, dtype=float)
-    kv = np.asarray(rf.cost_terms(m, hw, 1.0, contexts, precision).kv)
-    reached = np.nonzero(kv >= compute)[0]
-    return float(contexts[reached[0]]) if reached.size else math.inf
+    """Context (tokens) at which the KV line reaches the compute line (the library's)."""
+    return rf.critical_context(m, hw, precision)
 
 
 @_question(
