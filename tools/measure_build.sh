@@ -14,12 +14,14 @@ run_timed() {  # label, command...
   start=$(date +%s.%N)
   /usr/bin/time -f "%U %S" -o "$out.cpu" "$@" >"$out" 2>&1 || rc=$?
   end=$(date +%s.%N)
-  read -r user sys <"$out.cpu"
+  read -r user sys < <(tail -n 1 "$out.cpu")
   printf '%-28s wall %7.1f s   cpu %7.1f s   exit %s   (load avg %s)\n' "$label" \
     "$(echo "$end - $start" | bc)" "$(echo "$user + $sys" | bc)" "$rc" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
   if [ "$rc" != 0 ]; then tail -n 25 "$out" | sed 's/^/    | /'; fi
   grep -E '^=+ .* in [0-9.]+s' "$out" | tail -1 | sed 's/^/    /' || true
+  grep -m1 'lib/ changed' "$out" | sed 's/^/    /' || true
+  printf '    notebooks executed by the build: %s\n' "$(grep -c 'Executed notebook' "$out" || true)"
   rm -f "$out" "$out.cpu"
 }
 
