@@ -19,10 +19,12 @@ JB_STRICT := -W -n --keep-going
 PORT ?= 8000
 # pytest-xdist workers for `make test` (notebooks run in parallel; 0 = no xdist).
 PYTEST_WORKERS ?= 2
-# Hash of the library's source: the execution cache only sees notebook code, so a change
-# here must throw the cache (and Sphinx's doctrees) away.
+# Hash of the library's source and data: the execution cache only sees notebook code, so a
+# change here must throw the cache (and Sphinx's doctrees) away.
 LIB_HASH_FILE := _build/.lib-hash
-LIB_HASH = $$(find lib -name '*.py' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+LIB_HASH = $$(find lib -type f \( -name '*.py' -o -name '*.toml' -o -name '*.json' \
+  -o -name '*.csv' -o -name '*.yaml' \) -not -path '*/__pycache__/*' -print0 \
+  | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 
 .PHONY: help install book test lint lab serve fmt clean bench student
 

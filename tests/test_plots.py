@@ -147,8 +147,16 @@ def test_sweet_spot_vs_context_marks_where_it_vanishes():
     finite = np.isfinite(spots)
     np.testing.assert_allclose(spots[finite], tm.sweet_spot(m, hw, contexts[finite]))
     end = xy(by_gid(ax, "vanishes-deepseek-v3"))[0][0]
+    assert end == tm.critical_context(m, hw)  # the library's exact answer, not a search
     assert math.isfinite(tm.sweet_spot(m, hw, end * 0.999))
     assert math.isinf(tm.sweet_spot(m, hw, end * 1.001))
+
+
+def test_no_vanishing_mark_past_the_context_limit_or_the_axis():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    end = tm.critical_context(m, hw)
+    ax = plots.sweet_spot_vs_context_chart([m], hw, context=(16, end / 2)).axes[0]
+    assert not [a for a in ax.lines if a.get_gid() == "vanishes-deepseek-v3"]
 
 
 def test_fit_chart_bars():
@@ -163,6 +171,27 @@ def test_fit_chart_bars():
     widths = bar_widths(ax, "bars-sweet-spot")
     expected = [tm.sweet_spot(m, h, 1024) for m, h in pairs]
     assert widths == pytest.approx([e if math.isfinite(e) else 0 for e in expected])
+
+
+@pytest.mark.parametrize("floor", [math.inf, "floor", "Floor"])
+def test_usd_chart_at_the_floor(floor):
+    m = tm.model("deepseek-v3")
+    hws = [tm.hardware("h100-sxm"), tm.hardware("b200")]
+    ax = plots.usd_chart(m, hws, floor, context=1024).axes[0]
+    expected = [tm.usd_per_million_tokens(tm.cost_floor(m, h, 1024), h.usd_per_hour) for h in hws]
+    assert bar_widths(ax, "bars-usd") == pytest.approx(expected)
+    assert not [line for line in ax.lines if line.get_gid() == "usd-floor"]  # no duplicate
+    assert "floor" in ax.get_legend().get_texts()[0].get_text()
+    # Below the sweet spot every accelerator charges more than its floor.
+    finite = bar_widths(plots.usd_chart(m, hws, 100, context=1024).axes[0], "bars-usd")
+    assert all(f > e for f, e in zip(finite, expected, strict=True))
+
+
+@pytest.mark.parametrize("bad", [0, -3, math.nan, -math.inf, "flor", None, True, [1, 2]])
+def test_usd_chart_refuses_other_batches(bad):
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    with pytest.raises(ValueError, match=r"batch must be .*'floor'.*got"):
+        plots.usd_chart(m, [hw], bad)
 
 
 def test_usd_chart_bars_and_missing_precision():
@@ -213,3 +242,106 @@ def test_bad_inputs_name_the_argument(call, argument):
     m, hw = presets("deepseek-v3", "h100-sxm")
     with pytest.raises(ValueError, match=argument.replace("[", r"\[").replace("]", r"\]")):
         call(m, hw)
+
+
+# --------------------------------------------------------------------------- label layout
+
+
+def label_boxes(fig) -> list[tuple[str, object, object]]:
+    """(name, box in pixels, axes box) of every label and legend, after a full draw."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for ax in fig.axes:
+        texts = [t for t in ax.texts if t.get_visible() and t.get_text() and t.get_gid()]
+        for t in texts:
+            out.append((f"{t.get_gid()}:{t.get_text()!r}", t.get_window_extent(renderer), ax))
+        if ax.get_legend() is not None:
+            out.append(("legend", ax.get_legend().get_window_extent(renderer), ax))
+    return out
+
+
+def overlap_px2(a, b) -> float:
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0) * max(height, 0)
+
+
+def assert_labels_apart(fig) -> None:
+    boxes = label_boxes(fig)
+    for i, (name_a, a, ax_a) in enumerate(boxes):
+        if name_a.startswith("marker-label") or name_a.startswith("floor-label"):
+            inside = ax_a.bbox
+            assert a.x0 >= inside.x0 - 1 and a.x1 <= inside.x1 + 1, f"{name_a} leaves the axes"
+            assert a.y0 >= inside.y0 - 1 and a.y1 <= inside.y1 + 1, f"{name_a} leaves the axes"
+        for name_b, b, ax_b in boxes[i + 1 :]:
+            if ax_a is ax_b:
+                assert overlap_px2(a, b) == 0, f"{name_a} overlaps {name_b}"
+
+
+@pytest.mark.parametrize("context", [0, 1024, 8192])
+def test_floor_and_marker_labels_do_not_collide(context):
+    """The chapters' case: one marker at the sweet spot, one between, one at a small batch."""
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    spot = tm.sweet_spot(m, hw, context)
+    big = spot if math.isfinite(spot) else 20_000
+    markers = {"big provider": big, "small provider": 500, "dedicated": 4}
+    assert_labels_apart(plots.cost_chart(m, hw, context, markers=markers))
+    assert_labels_apart(plots.latency_and_cost_chart(m, hw, context, markers=markers))
+
+
+def test_markers_at_and_past_the_sweet_spot_stay_apart():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    spot = tm.sweet_spot(m, hw)
+    markers = {"B*/4": spot / 4, "B*": spot, "4 B*": 4 * spot}
+    fig = plots.latency_and_cost_chart(m, hw, markers=markers, gpus=32)
+    assert_labels_apart(fig)
+    # Each label stays next to its own point: nearer to it than to any other marker.
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        points = ax.transData.transform(np.column_stack(xy(by_gid(ax, "markers"))))
+        for label in (t for t in ax.texts if t.get_gid() == "marker-label"):
+            box = label.get_window_extent(renderer)
+            centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+            own = ax.transData.transform(label.xy)
+            nearest = points[np.argmin(np.hypot(*(points - centre).T))]
+            assert np.allclose(nearest, own), label.get_text()
+
+
+def test_floor_label_sits_at_the_right_edge_on_the_floor():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    ax = plots.cost_chart(m, hw).axes[0]
+    label = by_gid(ax, "floor-label")
+    assert label.xy == (1.0, pytest.approx(tm.cost_floor(m, hw) * US))
+    assert label.xycoords is not None and label.xycoords != "data"  # x in axes fractions
+
+
+def test_log_axes_keep_their_minor_ticks():
+    m, hw = presets("deepseek-v3", "h100-sxm")
+    ax = plots.cost_chart(m, hw, batch=(3, 2000)).axes[0]
+    ticks = {a.which: a for a in ax.artists if isinstance(a, plots.LogMinorTicks)}
+    assert set(ticks) == {"x", "y"}
+    expected = [k * 10**e for e in range(0, 4) for k in range(2, 10) if 3 <= k * 10**e <= 2000]
+    assert ticks["x"].positions() == pytest.approx(expected)
+    low, high = ax.get_ylim()
+    assert all(low <= y <= high for y in ticks["y"].positions())
+    assert len(ax.xaxis.get_minor_locator()()) == 0  # matplotlib's own are replaced
+    ax.set_xscale("linear")
+    assert len(ticks["x"].positions()) == 0
+
+
+def test_ipython_shows_book_figures_without_a_tight_bbox():
+    """%matplotlib inline registers a bbox_inches='tight' printer for Figure; a BookFigure
+    keeps its own, faster one."""
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    pylabtools = pytest.importorskip("IPython.core.pylabtools")
+    shell = interactiveshell.InteractiveShell.instance()
+    try:
+        assert plots.register_ipython_png()
+        pylabtools.select_figure_formats(shell, {"png"})  # what %matplotlib inline does
+        png = shell.display_formatter.formatters["image/png"]
+        assert png.lookup(plots.new_figure()) is plots.figure_png
+    finally:
+        interactiveshell.InteractiveShell.clear_instance()
+    assert not plots.register_ipython_png()  # no shell: nothing to register with

@@ -132,3 +132,24 @@ def test_out_of_range_controls_are_refused(explorer):
     for changes in ({"batch": 1e7}, {"gpus": 10**6}, {"usd_per_gpu_hour": 1e9}):
         assert explorer.update(**changes) is None
         assert next(iter(changes)) in explorer.message_w.value
+
+
+@pytest.mark.parametrize("batch", [1, 64, 5000, 30_000])
+def test_explorer_labels_stay_apart(explorer, batch):
+    """The batch marker's label moves clear of the floor and sweet-spot labels (the label
+    placer runs in the blitted redraw too)."""
+    assert explorer.update(model="deepseek-v3", hardware="h100-sxm", batch=batch, context=0)
+    fig = explorer.figure.fig
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        texts = [t for t in ax.texts if t.get_visible() and t.get_text()]
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+        marker = [b for t, b in zip(texts, boxes, strict=True) if t.get_gid() == "marker-label"]
+        assert len(marker) == 1
+        box = marker[0][1]
+        assert ax.bbox.x0 - 1 <= box.x0 and box.x1 <= ax.bbox.x1 + 1
+        for name, other in boxes:
+            if other is not box:
+                width = min(box.x1, other.x1) - max(box.x0, other.x0)
+                height = min(box.y1, other.y1) - max(box.y0, other.y0)
+                assert width <= 0 or height <= 0, f"marker label overlaps {name!r}"

@@ -18,18 +18,24 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from matplotlib import rcParams
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.text import Annotation, Text
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+from matplotlib.transforms import Bbox
 
-from . import _validate as v
 from . import roofline as rl
 from .specs import Hardware, Model
 
@@ -108,6 +114,23 @@ def figure_png(fig: Figure, **savefig_kw: Any) -> bytes:
     return buf.getvalue()
 
 
+def register_ipython_png() -> bool:
+    """Make IPython show a :class:`BookFigure` through ``BookFigure._repr_png_``.
+
+    ``%matplotlib inline`` registers a PNG printer for every Figure that saves with
+    ``bbox_inches="tight"``: on top of the constrained layout that is one more full layout
+    and draw, about twice the render time. A printer registered for the subclass wins
+    (IPython looks printers up along the class's MRO). Called on import; returns whether an
+    IPython shell was there to register with.
+    """
+    ipython = sys.modules.get("IPython")  # never import IPython just to look
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(BookFigure, figure_png)
+    return True
+
+
 def new_figure(
     figsize: tuple[float, float] = FIGSIZE, *, constrained: bool = True, dpi: float = DPI
 ) -> Figure:
@@ -132,6 +155,61 @@ def _number_label(value: float, _pos: Any = None) -> str:
     return f"{value:g}"
 
 
+class LogMinorTicks(Artist):
+    """The minor ticks of a log axis (2 to 9 times each power of ten) as one line of tick
+    marks, placed from the axis limits when drawn.
+
+    They look like matplotlib's own minor ticks, which are one object each (label, grid line,
+    two tick lines) and took a third of the time to render a log-log chart.
+    """
+
+    #: Matplotlib shows no minor ticks on a log axis spanning more decades than this.
+    MAX_DECADES = 10
+
+    def __init__(self, ax: Axes, which: str) -> None:
+        super().__init__()
+        self.ax, self.which = ax, which
+        self.set_gid(f"minor-ticks-{which}")
+        self.set_in_layout(False)
+        self.set_zorder(0.5)
+        self.line = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=TICKDOWN if which == "x" else TICKLEFT,
+            markersize=rcParams[f"{which}tick.minor.size"],
+            markeredgewidth=rcParams[f"{which}tick.minor.width"],
+            color=rcParams[f"{which}tick.color"],
+            clip_on=False,
+        )
+        self.line.set_figure(ax.figure)
+
+    def positions(self) -> np.ndarray:
+        """Minor tick values inside the axis's current limits."""
+        axis = self.ax.xaxis if self.which == "x" else self.ax.yaxis
+        if axis.get_scale() != "log":
+            return np.array([])
+        low, high = sorted(axis.get_view_interval())
+        first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+        if last - first > self.MAX_DECADES:
+            return np.array([])
+        values = np.outer(10.0 ** np.arange(first, last), np.arange(2, 10)).ravel()
+        return values[(values >= low) & (values <= high)]
+
+    def draw(self, renderer: RendererBase) -> None:
+        if not self.get_visible():
+            return
+        values = self.positions()
+        zeros = np.zeros_like(values)
+        if self.which == "x":
+            self.line.set_data(values, zeros)
+            self.line.set_transform(self.ax.get_xaxis_transform())
+        else:
+            self.line.set_data(zeros, values)
+            self.line.set_transform(self.ax.get_yaxis_transform())
+        self.line.draw(renderer)
+
+
 def style_axes(ax: Axes, xlabel: str, ylabel: str, *, logx: bool = True, logy: bool = False):
     """Axis labels, log scales with plain-number ticks, a light grid: the book's look."""
     ax.set_xlabel(xlabel)
@@ -140,11 +218,14 @@ def style_axes(ax: Axes, xlabel: str, ylabel: str, *, logx: bool = True, logy: b
         ax.set_xscale("log")
     if logy:
         ax.set_yscale("log")
-    for axis, log in ((ax.xaxis, logx), (ax.yaxis, logy)):
+    for which, axis, log in (("x", ax.xaxis, logx), ("y", ax.yaxis, logy)):
         if log:
             axis.set_major_locator(LogLocator(base=10))
             axis.set_major_formatter(FuncFormatter(_number_label))
             axis.set_minor_formatter(NullFormatter())
+            axis.set_minor_locator(NullLocator())  # drawn by LogMinorTicks instead
+            if not any(a.get_gid() == f"minor-ticks-{which}" for a in ax.artists):
+                ax.add_artist(LogMinorTicks(ax, which))
     ax.grid(True, which="major", color="#DDDDDD", linewidth=0.7)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -426,11 +507,220 @@ class MemoryLimitMarker:
             self.text.set_text(f"memory runs out\npast B = {format_batch(fits)}\n({where})")
 
 
-class PointMarkers:
-    """Labelled points on a curve: ``{"label": batch}``."""
+class Offset(NamedTuple):
+    """Where a label sits from its anchor point: an offset [points] and the text alignment."""
+
+    dx: float
+    dy: float
+    ha: str
+    va: str
+
+
+#: Places for a marker's label, best first: the four diagonals close to the point, straight
+#: above and below it, then the diagonals a line further out.
+MARKER_OFFSETS: tuple[Offset, ...] = (
+    Offset(6, 6, "left", "bottom"),
+    Offset(-6, 6, "right", "bottom"),
+    Offset(6, -6, "left", "top"),
+    Offset(-6, -6, "right", "top"),
+    Offset(0, 9, "center", "bottom"),
+    Offset(0, -9, "center", "top"),
+    Offset(6, 18, "left", "bottom"),
+    Offset(-6, 18, "right", "bottom"),
+    Offset(6, -18, "left", "top"),
+    Offset(-6, -18, "right", "top"),
+)
+
+
+class LabelPlacer(Artist):
+    """Places movable labels when the figure is drawn, once their sizes on screen are known.
+
+    Each label is an :class:`~matplotlib.text.Annotation` with candidate :class:`Offset` values
+    from its anchor. In order, each label takes its first candidate that stays inside the
+    axes, clear of the ``obstacles`` (fixed labels, legends), of the points of ``point_sets``
+    (markers) and of the labels placed before it, and crosses none of the ``curves``; when
+    no candidate is clear, the one that overlaps least. The placer draws nothing itself; its
+    low z-order makes it run before the labels are drawn, after the layout has settled.
+    """
+
+    #: Clearance around an obstacle [pixels].
+    PAD_PX = 2.0
+    #: Weight of a pixel of overlap with text (or outside the axes), and of a curve point.
+    TEXT_WEIGHT = 20.0
+    CURVE_WEIGHT = 25.0
+    #: Penalty of a label nearly as close to another marker as to its own (which is it?).
+    AMBIGUITY_PENALTY = 500.0
+    #: Spacing of the sample points along a curve [pixels], and the most per segment.
+    CURVE_STEP_PX = 3.0
+    CURVE_MAX_PER_SEGMENT = 200
 
     def __init__(self, ax: Axes) -> None:
+        super().__init__()
         self.ax = ax
+        self.set_gid("label-placer")
+        self.set_in_layout(False)
+        self.set_zorder(-1)
+        self.obstacles: list[Artist] = []
+        self.point_sets: list[Line2D] = []
+        self.curves: list[Line2D] = []
+        self.groups: dict[str, list[tuple[Annotation, Sequence[Offset]]]] = {}
+        self.marker_groups: set[str] = set()
+        ax.add_artist(self)
+
+    def set_group(
+        self,
+        name: str,
+        labels: Sequence[tuple[Annotation, Sequence[Offset]]],
+        *,
+        markers: bool = False,
+    ) -> None:
+        """The labels of group ``name`` (groups are placed in the order first set);
+        ``markers``: each labels one of the marker points, so keeps nearer to its own."""
+        for ann, _ in labels:
+            ann.set_in_layout(False)  # kept inside the axes: no say in the layout
+        self.groups[name] = list(labels)
+        if markers:
+            self.marker_groups.add(name)
+
+    def draw(self, renderer: RendererBase) -> None:
+        if not self.get_visible():
+            return
+        boxes = [
+            _padded(a.get_window_extent(renderer), self.PAD_PX) for a in self.obstacles if _shown(a)
+        ]
+        points, radius = self._points(renderer)
+        boxes += [
+            Bbox.from_extents(x - radius, y - radius, x + radius, y + radius) for x, y in points
+        ]
+        curve = self._curve_points()
+        for name, labels in self.groups.items():
+            for ann, offsets in labels:
+                anchor = self._anchor(ann)
+                if not (_shown(ann) and _padded(self.ax.bbox, 1.0).contains(*anchor)):
+                    continue
+                own = np.hypot(*(points - anchor).T) <= 1.0
+                others = points[~own] if name in self.marker_groups else points[:0]
+                scene = _Scene(boxes, curve, anchor, others)
+                boxes.append(_padded(self._place(ann, offsets, renderer, scene), self.PAD_PX))
+
+    def _anchor(self, ann: Annotation) -> np.ndarray:
+        """The point [pixels] that ``ann`` labels."""
+        tf = ann.xycoords if not isinstance(ann.xycoords, str) else self.ax.transData
+        return np.asarray(tf.transform(ann.xy), dtype=float)
+
+    def _points(self, renderer: RendererBase) -> tuple[np.ndarray, float]:
+        """Marker points [pixels] and the radius [pixels] to keep clear around each."""
+        xy, radius = [np.empty((0, 2))], self.PAD_PX
+        for line in self.point_sets:
+            if line.get_visible() and len(line.get_xdata()):
+                xy.append(line.get_transform().transform(line.get_xydata()))
+                size = renderer.points_to_pixels(line.get_markersize())
+                radius = max(radius, size / 2 + self.PAD_PX)
+        points = np.concatenate(xy)
+        return points[np.all(np.isfinite(points), axis=1)], radius
+
+    def _curve_points(self) -> np.ndarray:
+        """Points every few pixels along the visible curves, in display coordinates."""
+        parts = [np.empty((0, 2))]
+        for line in self.curves:
+            if not line.get_visible() or len(line.get_xdata()) < 2:
+                continue
+            xy = line.get_transform().transform(line.get_xydata())
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            if len(xy) < 2:
+                continue
+            step = np.diff(xy, axis=0)
+            count = np.clip(
+                np.ceil(np.hypot(step[:, 0], step[:, 1]) / self.CURVE_STEP_PX),
+                1,
+                self.CURVE_MAX_PER_SEGMENT,
+            ).astype(int)
+            segment = np.repeat(np.arange(len(step)), count)
+            start = np.repeat(np.cumsum(count) - count, count)
+            fraction = (np.arange(count.sum()) - start) / count[segment]
+            parts.append(xy[segment] + step[segment] * fraction[:, None])
+        return np.concatenate(parts)
+
+    def _place(
+        self, ann: Annotation, offsets: Sequence[Offset], renderer: RendererBase, scene: _Scene
+    ) -> Bbox:
+        """Move ``ann`` to its best offset; return the box its text then covers [pixels]."""
+        best: tuple[float, Offset, Bbox] | None = None
+        for offset in offsets:
+            box = self._try(ann, offset, renderer)
+            score = self._score(box, scene)
+            if best is None or score < best[0]:
+                best = (score, offset, box)
+            if score == 0:
+                break
+        assert best is not None
+        if best[1] != offset:
+            self._try(ann, best[1], renderer)
+        return best[2]
+
+    @staticmethod
+    def _try(ann: Annotation, offset: Offset, renderer: RendererBase) -> Bbox:
+        ann.xyann = (offset.dx, offset.dy)
+        ann.set_horizontalalignment(offset.ha)
+        ann.set_verticalalignment(offset.va)
+        ann.update_positions(renderer)
+        return Text.get_window_extent(ann, renderer)
+
+    def _score(self, box: Bbox, scene: _Scene) -> float:
+        """0 for a clear place; more for each pixel² over text or outside the axes, each
+        curve point covered, and each other marker nearly as close as the label's own."""
+        outside = box.width * box.height - _overlap(box, self.ax.bbox)
+        text = sum(_overlap(box, other) for other in scene.boxes)
+        x, y = scene.curve.T
+        crossed = int(
+            np.count_nonzero((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1))
+        )
+        own = _distance_to_box(scene.anchor[None, :], box)[0]
+        near = int(np.count_nonzero(_distance_to_box(scene.others, box) < 2 * own))
+        return (
+            self.TEXT_WEIGHT * (outside + text)
+            + self.CURVE_WEIGHT * crossed
+            + self.AMBIGUITY_PENALTY * near
+        )
+
+
+class _Scene(NamedTuple):
+    """What a label must keep clear of [pixels]: boxes, curve points, its anchor, and the
+    other marker points it must not seem to label."""
+
+    boxes: list[Bbox]
+    curve: np.ndarray
+    anchor: np.ndarray
+    others: np.ndarray
+
+
+def _distance_to_box(points: np.ndarray, box: Bbox) -> np.ndarray:
+    """Distance [pixels] from each of ``points`` (n x 2) to ``box`` (0 inside it)."""
+    dx = np.maximum(np.maximum(box.x0 - points[:, 0], points[:, 0] - box.x1), 0.0)
+    dy = np.maximum(np.maximum(box.y0 - points[:, 1], points[:, 1] - box.y1), 0.0)
+    return np.hypot(dx, dy)
+
+
+def _shown(artist: Artist) -> bool:
+    return artist.get_visible() and (not isinstance(artist, Text) or bool(artist.get_text()))
+
+
+def _padded(box: Bbox, pad: float) -> Bbox:
+    return Bbox.from_extents(box.x0 - pad, box.y0 - pad, box.x1 + pad, box.y1 + pad)
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    """Area [pixels²] that two boxes share."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(width, 0.0) * max(height, 0.0)
+
+
+class PointMarkers:
+    """Labelled points on a curve: ``{"label": batch}``; ``placer`` keeps the labels apart."""
+
+    def __init__(self, ax: Axes, placer: LabelPlacer) -> None:
+        self.ax, self.placer = ax, placer
         (self.points,) = ax.plot(
             [],
             [],
@@ -442,6 +732,7 @@ class PointMarkers:
             zorder=5,
             gid="markers",
         )
+        placer.point_sets.append(self.points)
         self.texts: list = []
 
     def update(self, labels: Sequence[str], xs: np.ndarray, ys: np.ndarray) -> None:
@@ -452,13 +743,15 @@ class PointMarkers:
             self.ax.annotate(
                 label,
                 (x, y),
-                xytext=(6, 6),
+                xytext=(MARKER_OFFSETS[0].dx, MARKER_OFFSETS[0].dy),
                 textcoords="offset points",
                 fontsize=9,
                 gid="marker-label",
+                bbox=LABEL_BOX,  # a line under a label is hidden, not crossed
             )
             for label, x, y in zip(labels, xs, ys, strict=True)
         ]
+        self.placer.set_group("markers", [(t, MARKER_OFFSETS) for t in self.texts], markers=True)
 
 
 def log_limits(values: Iterable[np.ndarray], headroom: float = 3.0) -> tuple[float, float]:
@@ -514,17 +807,38 @@ class CostPanel:
             )[0]
             for name in (*names, "total")
         }
-        self.floor_text = ax.text(1, 1, "", ha="right", va="bottom", fontsize=9, gid="floor-label")
+        # The floor's value sits on the floor line at the right edge of the axes, above or
+        # below the line, moved left if a marker is there (the placer decides when drawn).
+        self.floor_text = ax.annotate(
+            "",
+            (1.0, 1.0),
+            xycoords=ax.get_yaxis_transform(),
+            xytext=(-2, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=9,
+            gid="floor-label",
+            bbox=LABEL_BOX,
+        )
         self.regions = RegionShading(ax, fixed_labels=compact) if regions else None
         self.sweet = SweetSpotMarker(ax, label_y=0.55) if mark_sweet_spot else None
         self.memory = MemoryLimitMarker(ax)
         self.memory.hide()
-        self.points = PointMarkers(ax)
+        self.placer = LabelPlacer(ax)
+        self.points = PointMarkers(ax, self.placer)
         # On a log cost axis the empty corner is below the hyperbola; on a linear one, above.
         corner = ("lower left", (0.0, 0.1)) if log_cost else ("center left", (0.0, 0.55))
         place = {"loc": corner[0], "bbox_to_anchor": corner[1], "framealpha": 0.9}
         self.legend = ax.legend(fontsize=8.5, **(legend or place))
         self.legend_texts = dict(zip(self.lines, self.legend.get_texts(), strict=True))
+        self.placer.obstacles += [
+            self.legend,
+            self.memory.text,
+            *(self.regions.labels.values() if self.regions else ()),
+            *((self.sweet.text,) if self.sweet else ()),
+        ]
+        # Labels may cross the memory-limit line (their boxes hide it), not the sweet spot's.
+        self.placer.curves += [*self.lines.values(), *((self.sweet.line,) if self.sweet else ())]
 
     def update(
         self,
@@ -558,12 +872,12 @@ class CostPanel:
         floor = rl.cost_floor(model, hw, context, precision) * scale
         spot = rl.sweet_spot(model, hw, context, precision)
         self._set_limits(low, high, total, floor, ylim)
-        # Above the floor line where the curve sits on it at the right edge, else below.
+        self.floor_text.xy = (1.0, floor)
+        self.floor_text.set_text(f"floor {format_sig(floor)}\nGPU-µs")  # narrow: fits
+        # right of the sweet spot on the default batch axis
+        # Above the line where the curve sits on it at the right edge, else below it.
         above = math.isclose(float(total[-1]), floor, rel_tol=1e-9)
-        shift = (1.15 if above else 0.85) if self.log_cost else (1.03 if above else 0.97)
-        self.floor_text.set_position((high / 1.15, floor * shift))
-        self.floor_text.set_va("bottom" if above else "top")
-        self.floor_text.set_text(f"floor {format_sig(floor)} GPU-µs")
+        self.placer.set_group("floor", [(self.floor_text, floor_offsets(above))])
         if self.regions is not None:
             self.regions.update(spot, low, high)
         if self.sweet is not None:
@@ -592,6 +906,14 @@ class CostPanel:
             self.ax.set_ylim(*log_limits([total, np.array([floor])], headroom=2.0))
         else:
             self.ax.set_ylim(0, 6 * floor)
+
+
+def floor_offsets(above: bool) -> list[Offset]:
+    """Places for the floor label, best first: at the right edge of the axes on the side of
+    the floor line given by ``above`` (then the other side), then further left."""
+    sides = [Offset(-2, 3, "right", "bottom"), Offset(-2, -3, "right", "top")]
+    sides = sides if above else sides[::-1]
+    return [s._replace(dx=s.dx - shift) for shift in (0, 50, 100, 150) for s in sides]
 
 
 def _whole_gpus(name: str, gpus: Any) -> int:
@@ -688,17 +1010,33 @@ class LatencyPanel:
             )[0]
             for name, (label, style) in spec.items()
         }
-        self.floor_text = ax.text(
-            1, 0, "", ha="left", va="bottom", fontsize=9, gid="latency-floor-label"
+        self.floor_text = ax.annotate(  # the step time at the left edge, just above the line
+            "",
+            (1, 0),
+            xytext=(6, 4),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=9,
+            gid="latency-floor-label",
+            annotation_clip=False,
         )
         self.regions = RegionShading(ax, fixed_labels=compact) if regions else None
         self.sweet = (
             SweetSpotMarker(ax, label_y=0.55, labelled=not compact) if mark_sweet_spot else None
         )
         self.floor_text.set_visible(not compact)
-        self.points = PointMarkers(ax)
+        self.placer = LabelPlacer(ax)
+        self.points = PointMarkers(ax, self.placer)
         place = {"loc": "upper left", "bbox_to_anchor": (0.0, 0.88), "framealpha": 0.9}
-        ax.legend(fontsize=8.5, **(legend or place))
+        legend_artist = ax.legend(fontsize=8.5, **(legend or place))
+        self.placer.obstacles += [
+            legend_artist,
+            self.floor_text,
+            *(self.regions.labels.values() if self.regions else ()),
+            *((self.sweet.text,) if self.sweet else ()),
+        ]
+        self.placer.curves += [*self.lines.values(), *((self.sweet.line,) if self.sweet else ())]
 
     def update(
         self,
@@ -721,7 +1059,7 @@ class LatencyPanel:
         self.ax.set_xlim(low, high)
         self.ax.set_ylim(0, nice_ceiling(float(total.max()) * 1.35))
         first = float(total[0])
-        self.floor_text.set_position((low * 1.1, first))
+        self.floor_text.xy = (low, first)
         self.floor_text.set_text(f"T = {format_sig(first)} ms at B = {format_batch(low)}")
         spot = rl.sweet_spot(model, hw, context, precision)
         if self.regions is not None:
@@ -922,18 +1260,6 @@ def _draw_case(ax: Axes, case: Case, batches: np.ndarray, index: int, usd: bool)
     return y
 
 
-def _vanishing_context(model: Model, hw: Hardware, precision: str, high: float) -> float:
-    """Context [tokens] past which ``model`` has no sweet spot on ``hw`` (bisection on
-    :func:`tokenmath.roofline.sweet_spot`); ``inf`` if it keeps one up to ``high``."""
-    if math.isfinite(rl.sweet_spot(model, hw, high, precision)):
-        return math.inf
-    lo, hi = 0.0, high
-    while hi - lo > max(1.0, 1e-6 * hi):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if math.isfinite(rl.sweet_spot(model, hw, mid, precision)) else (lo, mid)
-    return hi
-
-
 def sweet_spot_vs_context_chart(
     models: Sequence[Model],
     hw: Hardware,
@@ -944,9 +1270,10 @@ def sweet_spot_vs_context_chart(
 ) -> Figure:
     """Sweet-spot batch against context length for each model on one accelerator.
 
-    Each curve rises with context and ends where the KV line reaches the compute line (an
-    ``x`` marks that context; past it no batch is compute-bound). ``context=(low, high)``
-    sets the context axis [tokens] (default 16 to the longest context limit).
+    Each curve rises with context and ends where the KV line reaches the compute line (a
+    dotted line marks that context, :func:`tokenmath.roofline.critical_context`; past it no
+    batch is compute-bound). ``context=(low, high)`` sets the context axis [tokens] (default
+    16 to the longest context limit).
     """
     models = _check_models(models)
     default_high = max(m.context_limit for m in models)
@@ -966,8 +1293,8 @@ def sweet_spot_vs_context_chart(
             gid=f"sweet-spot-{m.name}",
             label=m.name,
         )
-        end = _vanishing_context(m, hw, precision, min(high, m.context_limit))
-        if low <= end <= high:
+        end = rl.critical_context(m, hw, precision)
+        if low <= end <= min(high, m.context_limit):
             ax.axvline(end, color=color, linestyle=":", linewidth=1.2, gid=f"vanishes-{m.name}")
             ax.annotate(
                 f"none past L ≈ {end:,.0f}",
@@ -1100,10 +1427,30 @@ def _usd_at(model: Model, hw: Hardware, batch: float, context: float, precision:
     return float(rl.usd_per_million_tokens(cost, hw.usd_per_hour))
 
 
+#: ``usd_chart(..., batch=FLOOR)``: price every accelerator at its cost floor (B -> inf).
+FLOOR = "floor"
+
+
+def usd_batch(batch: Any) -> float:
+    """The ``batch`` of :func:`usd_chart` as a number of sequences: a batch size > 0, or
+    ``math.inf`` / ``"floor"`` for the cost floor (``inf``). ValueError for anything else."""
+    valid = f"a batch size > 0, math.inf or {FLOOR!r} (the cost floor)"
+    if isinstance(batch, str):
+        if batch.strip().lower() == FLOOR:
+            return math.inf
+        raise ValueError(f"batch must be {valid}; got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int | float | np.integer | np.floating):
+        raise ValueError(f"batch must be {valid}; got {batch!r}")
+    value = float(batch)
+    if math.isnan(value) or value <= 0:
+        raise ValueError(f"batch must be {valid}; got {batch!r}")
+    return value
+
+
 def usd_chart(
     model: Model,
     hardwares: Sequence[Hardware],
-    batch: float,
+    batch: float | str,
     context: float = 0,
     precision: str = "bf16",
     *,
@@ -1112,12 +1459,14 @@ def usd_chart(
     """USD per million tokens at ``batch`` on each accelerator, at its preset (dated) price.
 
     A red tick marks each accelerator's floor (the price as the batch grows without bound);
-    the row label gives the price per GPU-hour and its date. Accelerators without
-    ``precision`` are listed and marked as such instead of raising.
+    ``batch=math.inf`` or ``batch="floor"`` draws the floor itself as the bars. The row label
+    gives the price per GPU-hour and its date. Accelerators without ``precision`` are listed
+    and marked as such instead of raising.
     """
     hardwares = _check_hardwares(hardwares)
     _check_model_hw(model, hardwares[0])
-    b = v.positive_scalar("batch", batch)
+    b = usd_batch(batch)
+    at_floor = math.isinf(b)
     fig, ax = _figure_and_axes(ax, (FIGSIZE[0], max(2.6, 0.42 * len(hardwares) + 1.4)))
     style_axes(ax, USD_LABEL, "", logx=False)
     values = np.array([_usd_at(model, h, b, context, precision) for h in hardwares])
@@ -1128,25 +1477,34 @@ def usd_chart(
         np.nan_to_num(values),
         color=PALETTE["blue"],
         height=0.6,
-        label=f"at B = {format_batch(b)}",
+        label="cost floor (B → ∞)" if at_floor else f"at B = {format_batch(b)}",
         gid="bars-usd",
     )
-    ax.plot(
-        floors,
-        rows,
-        "|",
-        color=PALETTE["vermillion"],
-        markersize=16,
-        markeredgewidth=2.4,
-        label="floor (B → ∞)",
-        gid="usd-floor",
-    )
+    if not at_floor:  # at the floor the bars end where the ticks would be
+        ax.plot(
+            floors,
+            rows,
+            "|",
+            color=PALETTE["vermillion"],
+            markersize=16,
+            markeredgewidth=2.4,
+            label="floor (B → ∞)",
+            gid="usd-floor",
+        )
     for row, usd in zip(rows, values, strict=True):
         note = f" no {precision.upper()}" if np.isnan(usd) else f" ${format_sig(usd)}"
         ax.text(0 if np.isnan(usd) else usd, row, note, va="center", ha="left", fontsize=8.5)
     labels = [f"{h.name}  ${h.usd_per_hour:.2f}/h ({h.price_date})" for h in hardwares]
     ax.set_yticks(rows, labels, fontsize=8.5)
-    ax.set_xlim(0, np.nanmax(np.r_[values, floors]) * 1.25)
+    shown = np.r_[values, floors]
+    shown = shown[np.isfinite(shown)]
+    ax.set_xlim(0, float(shown.max()) * 1.25 if shown.size and shown.max() > 0 else 1.0)
     ax.legend(fontsize=8.5, framealpha=0.9, loc="lower right")
-    ax.set_title(f"{model.name}, {precision.upper()}, context {context:,.0f} tokens", fontsize=10)
+    where = ", at the cost floor" if at_floor else ""
+    ax.set_title(
+        f"{model.name}, {precision.upper()}, context {context:,.0f} tokens{where}", fontsize=10
+    )
     return fig
+
+
+register_ipython_png()  # in a notebook: PNGs through BookFigure._repr_png_, even after %matplotlib

@@ -22,7 +22,6 @@ from typing import Any
 
 import ipywidgets as w
 import numpy as np
-from matplotlib.ticker import NullLocator
 
 from . import plots
 from . import roofline as rl
@@ -149,9 +148,6 @@ class ExplorerFigure:
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.25, top=0.97, wspace=0.25)
         self.cost = plots.CostPanel(ax_cost, legend=LEGEND_BELOW, compact=True)
         self.latency = plots.LatencyPanel(ax_lat, legend=LEGEND_BELOW, compact=True)
-        for ax in (ax_cost, ax_lat):  # no minor ticks: a third of the cost of redrawing an axis
-            ax.xaxis.set_minor_locator(NullLocator())
-            ax.yaxis.set_minor_locator(NullLocator())
         self.title = ""
         self._background: Any = None
         self._blank: Any = None
@@ -195,10 +191,12 @@ class ExplorerFigure:
         )
 
     def _dynamic_artists(self) -> list:
-        """Everything inside the axes that depends on the data, in drawing order."""
+        """Everything inside the axes that depends on the data, in drawing order (the label
+        placer first: it moves the labels before they are drawn)."""
         out: list = []
         for ax in self.fig.axes:
-            children = [*ax.patches, *ax.lines, *ax.texts]
+            placers = [a for a in ax.artists if isinstance(a, plots.LabelPlacer)]
+            children = [*placers, *ax.patches, *ax.lines, *ax.texts]
             children = [a for a in children if not _is_static(a)]
             out += sorted(children, key=lambda a: a.get_zorder())
         for artist in out:
