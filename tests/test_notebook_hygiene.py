@@ -7,6 +7,7 @@ run ``python tools/strip_outputs.py NOTEBOOK`` (or "Clear All Outputs" in Jupyte
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -18,9 +19,11 @@ SKIP_PARTS = {".venv", "_build", ".ipynb_checkpoints", "node_modules", ".git", "
 
 def stored_notebooks() -> list[Path]:
     """Every .ipynb in the repository outside virtualenvs, builds and checkpoints."""
-    return sorted(
-        p for p in ROOT.rglob("*.ipynb") if not SKIP_PARTS.intersection(p.relative_to(ROOT).parts)
-    )
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in SKIP_PARTS]
+        found += [Path(folder) / name for name in files if name.endswith(".ipynb")]
+    return sorted(found)
 
 
 NOTEBOOKS = stored_notebooks()

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 import pytest
@@ -100,8 +100,8 @@ def open_page(context: BrowserContext, url: str) -> tuple[Page, PageProblems]:
     return page, problems
 
 
-# Text that only shows up when math was not typeset (raw TeX delimiters).
-RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
+# Text that only shows up when math was not typeset: raw TeX delimiters or commands.
+RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\[A-Za-z]{2,}")
 
 VISIBLE_PROSE_JS = """
 () => {
@@ -117,6 +117,11 @@ UNTYPESET_MATH_JS = """
 () => [...document.querySelectorAll('article .math')]
   .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60))
 """
+
+WIDGET_VIEWS = (
+    "article script[type='application/vnd.jupyter.widget-view+json'],"
+    " article .jupyter-widgets, article .widget-area"
+)
 
 IMAGES_JS = """
 () => [...document.querySelectorAll('article img')]
@@ -135,6 +140,7 @@ class PageReport:
     raw_tex: list[str]
     images: list[tuple[str | None, str, int]]
     solutions: list[str]  # one line per solution: "ok" or what went wrong
+    widget_views: int  # ipywidgets outputs rendered on the page (dead controls offline)
 
 
 def check_solutions(page: Page) -> list[str]:
@@ -172,6 +178,7 @@ def inspect_page(context: BrowserContext, url: str) -> PageReport:
             raw_tex=RAW_MATH.findall(page.evaluate(VISIBLE_PROSE_JS)),
             images=[tuple(image) for image in page.evaluate(IMAGES_JS)],
             solutions=check_solutions(page),
+            widget_views=page.locator(WIDGET_VIEWS).count(),
         )
         page.wait_for_timeout(100)  # let clicks settle so late console errors are caught
         return report
@@ -205,6 +212,12 @@ def test_math_is_typeset(report_of: Callable[[str], PageReport], doc: str) -> No
     )
     assert report.typeset_elements >= report.math_elements
     assert not report.raw_tex, f"{doc}: raw TeX left in the visible text: {report.raw_tex[:5]}"
+
+
+def test_raw_tex_detector() -> None:
+    assert RAW_MATH.findall(r"A Proof for the Queuing Formula: $L = \lambda W$")
+    assert RAW_MATH.findall(r"see \(x^2\) and $$y$$")
+    assert not RAW_MATH.findall("It costs $2 per hour, or $0.50 per million tokens.")
 
 
 def alt_problem(alt: str | None, src: str) -> str | None:
@@ -246,3 +259,31 @@ def test_solutions_hidden_until_clicked(report_of: Callable[[str], PageReport], 
         assert solutions, f"{doc}: an exercise page with no solution"
     wrong = [line for line in solutions if line != "ok"]
     assert not wrong, f"{doc}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_no_dead_widget_controls(report_of: Callable[[str], PageReport], doc: str) -> None:
+    """Widgets do nothing without a kernel: their cells are tagged remove-output, and the page
+    shows the static twin instead."""
+    views = report_of(doc).widget_views
+    assert views == 0, f"{doc}: {views} widget outputs on the static page (tag remove-output)"
+
+
+def test_pages_read_from_a_file_url_too(chromium: BrowserContext, site_dir: Path) -> None:
+    """README says a reader may open _build/html/index.html directly: no server at all."""
+    doc = next((d for d in CHAPTER_PAGES if d != "chapters/explorer"), PAGES[0])
+    page = chromium.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: errors.append(f"failed: {req.url}"))
+    try:
+        page.goto((site_dir / f"{doc}.html").as_uri(), wait_until="load")
+        page.evaluate(
+            "() => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+            " ? MathJax.startup.promise.then(() => true) : true"
+        )
+        untypeset = page.evaluate(UNTYPESET_MATH_JS)
+        assert not errors, f"{doc} from file://: {errors}"
+        assert not untypeset, f"{doc} from file://: math not typeset: {untypeset[:3]}"
+    finally:
+        page.close()

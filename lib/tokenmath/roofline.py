@@ -215,7 +215,6 @@ def sweet_spot(
     return v.scalar_or_array(b)
 
 
-
 def critical_context(model: Model, hw: Hardware, precision: str = "bf16") -> float:
     """Context [tokens] at which the KV line reaches the compute line.
 
