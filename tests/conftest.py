@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository layout, the table of contents, and the built site.
+"""Shared fixtures: the repository layout, the table of contents, the built site, and the
+presets and FACTS.md figures that the hand-computed library tests use.
 
 The site fixtures serve ``_build/html`` from a thread on a free 127.0.0.1 port and drive
 Debian's Chromium through Playwright (never a downloaded browser). ``make test`` always builds
@@ -19,11 +20,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tokenmath as tm
 import yaml
 
 ROOT = Path(os.environ.get("BOOK_ROOT", Path(__file__).resolve().parents[1]))
 SITE_DIR = ROOT / "_build" / "html"
 NOTEBOOK_DIRS = ("chapters", "exercises")
+
+# Figures typed from FACTS.md, not read from the library, for the hand-computed tests.
+# H100 SXM: dense FLOP/s at BF16 and FP8, HBM bytes/s, HBM bytes.
+C_BF16, C_FP8, BW, HBM = 989.4e12, 1978.9e12, 3.35e12, 80e9
+# DeepSeek-V3: total and active parameters, KV bytes per token (61 x 576 x 2).
+DS_TOTAL, DS_ACTIVE, DS_B = 671e9, 37e9, 70_272
+# Llama-3.1-8B: parameters, KV bytes per token (32 layers x 2 x 8 heads x 128 x 2).
+L8_PARAMS, L8_B = 8.03e9, 131_072
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,6 +62,24 @@ def toc_files(toc_path: Path = ROOT / "_toc.yml") -> list[str]:
 
     walk({k: v for k, v in toc.items() if k != "root"})
     return [f.removesuffix(".ipynb").removesuffix(".md") for f in found]
+
+
+@pytest.fixture
+def ds() -> tm.Model:
+    """The DeepSeek-V3 preset."""
+    return tm.model("deepseek-v3")
+
+
+@pytest.fixture
+def l8() -> tm.Model:
+    """The Llama-3.1-8B preset."""
+    return tm.model("llama-3.1-8b")
+
+
+@pytest.fixture
+def h100() -> tm.Hardware:
+    """The H100 SXM preset."""
+    return tm.hardware("h100-sxm")
 
 
 @pytest.fixture(scope="session")

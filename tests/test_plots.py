@@ -236,6 +236,7 @@ def test_draws_into_a_given_axes_and_shows_once_as_png():
         (lambda m, hw: plots.fit_chart([m], [hw], 1024, gpus=0), "gpus"),
         (lambda m, hw: plots.latency_chart(m, hw, gpus=0), "gpus"),
         (lambda m, hw: plots.usd_chart(m, [hw], batch=0), "batch"),
+        (lambda m, hw: plots.usd_chart(m, [hw], 64, precision="int4"), "precision"),
     ],
 )
 def test_bad_inputs_name_the_argument(call, argument):

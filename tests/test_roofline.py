@@ -1,8 +1,9 @@
 """Hand-computed checks of every function in tokenmath.roofline.
 
-Figures are typed from FACTS.md (H100 SXM: 989.4e12 FLOP/s BF16, 1978.9e12 FP8, 3.35e12 B/s,
-80e9 B; DeepSeek-V3: 671e9 / 37e9 params, b = 70,272; Llama-3.1-8B: 8.03e9 params,
-b = 131,072) and combined by the formulas of the seed, not by calling the library.
+Figures are typed from FACTS.md, once, in conftest.py (H100 SXM: 989.4e12 FLOP/s BF16,
+1978.9e12 FP8, 3.35e12 B/s, 80e9 B; DeepSeek-V3: 671e9 / 37e9 params, b = 70,272;
+Llama-3.1-8B: 8.03e9 params, b = 131,072) and combined by the formulas of the seed, not by
+calling the library.
 """
 
 from __future__ import annotations
@@ -13,28 +14,10 @@ import math
 import numpy as np
 import pytest
 import tokenmath as tm
+from conftest import BW, C_BF16, C_FP8, DS_ACTIVE, DS_B, DS_TOTAL, HBM, L8_B, L8_PARAMS
 from tokenmath.specs import AttentionGroup, Hardware, Model
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-C_BF16, C_FP8, BW, HBM = 989.4e12, 1978.9e12, 3.35e12, 80e9
-DS_TOTAL, DS_ACTIVE, DS_B = 671e9, 37e9, 70_272
-L8_PARAMS, L8_B = 8.03e9, 131_072
-
-
-@pytest.fixture
-def ds():
-    return tm.model("deepseek-v3")
-
-
-@pytest.fixture
-def l8():
-    return tm.model("llama-3.1-8b")
-
-
-@pytest.fixture
-def h100():
-    return tm.hardware("h100-sxm")
 
 
 def toy() -> tuple[Model, Hardware]:

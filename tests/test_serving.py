@@ -7,23 +7,10 @@ import math
 import numpy as np
 import pytest
 import tokenmath as tm
+from conftest import BW, C_BF16, DS_ACTIVE, DS_B, DS_TOTAL, L8_B
 from tokenmath import serving
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-C_BF16, BW = 989.4e12, 3.35e12
-DS_TOTAL, DS_ACTIVE, DS_B = 671e9, 37e9, 70_272
-L8_PARAMS, L8_B = 8.03e9, 131_072
-
-
-@pytest.fixture
-def ds():
-    return tm.model("deepseek-v3")
-
-
-@pytest.fixture
-def h100():
-    return tm.hardware("h100-sxm")
 
 
 def test_serving_is_reachable_lazily_and_directly():

@@ -64,38 +64,31 @@ def non_negative(name: str, value: ArrayLike) -> np.ndarray:
     return _check_range(name, value, 0.0, True, ">= 0")
 
 
+def _single(name: str, arr: np.ndarray, valid: str) -> float:
+    """``arr`` as a float if it holds one number; else an error naming ``name``."""
+    if arr.ndim != 0:
+        shape = arr.shape
+        raise ValueError(f"{name} must be a single number {valid}; got an array of shape {shape}")
+    return float(arr)
+
+
 def positive_scalar(name: str, value: Any) -> float:
     """``value`` as a finite float > 0 (scalars only)."""
-    arr = positive(name, value)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a single number > 0; got an array of shape {arr.shape}")
-    return float(arr)
+    return _single(name, positive(name, value), "> 0")
 
 
 def non_negative_scalar(name: str, value: Any) -> float:
     """``value`` as a finite float >= 0 (scalars only)."""
-    arr = non_negative(name, value)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a single number >= 0; got an array of shape {arr.shape}")
-    return float(arr)
+    return _single(name, non_negative(name, value), ">= 0")
 
 
 def positive_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 1."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        if isinstance(value, float) and value.is_integer() and value >= 1:
-            return int(value)
-        raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
-    if value < 1:
+    """``value`` as an int >= 1 (a float that is a whole number, like ``8.0``, counts)."""
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    whole = whole or (isinstance(value, float) and value.is_integer())
+    if not whole or value < 1:
         raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
     return int(value)
-
-
-def non_negative_int(name: str, value: Any) -> int:
-    """``value`` as an int >= 0."""
-    if value == 0 and not isinstance(value, bool):
-        return 0
-    return positive_int(name, value)
 
 
 def scalar_or_array(arr: np.ndarray) -> float | np.ndarray:

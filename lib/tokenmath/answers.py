@@ -28,12 +28,11 @@ import numpy as np
 from . import roofline as rf
 from . import serving
 from .presets import hardware, model, model_names
+from .roofline import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 from .specs import Hardware
 
 __all__ = ["GIVENS", "check", "question_ids", "unit"]
 
-HOURS_PER_MONTH = 730.0
-SECONDS_PER_HOUR = 3600.0
 MICRO = 1e6  # GPU-seconds -> GPU-microseconds
 
 #: The literal givens of each exercise, exactly as its notebook's givens cell states them.
@@ -205,11 +204,6 @@ def _q1e() -> float:
 # --- Exercise 2: the KV line at or above the compute line ----------------------------------
 
 
-def _crossover_context(m, hw, precision: str = "bf16") -> float:
-    """Context (tokens) at which the KV line reaches the compute line (the library's)."""
-    return rf.critical_context(m, hw, precision)
-
-
 @_question(
     "q2a",
     "tokens of context",
@@ -217,7 +211,7 @@ def _crossover_context(m, hw, precision: str = "bf16") -> float:
 )
 def _q2a() -> float:
     g = GIVENS["q2"]
-    return _crossover_context(model(g["MODEL"]), hardware(g["HARDWARE"]))
+    return rf.critical_context(model(g["MODEL"]), hardware(g["HARDWARE"]))
 
 
 @_question(
@@ -251,7 +245,7 @@ def _q2d() -> frozenset[str]:
     g = GIVENS["q2"]
     hw = hardware(g["HARDWARE"])
     chat = g["CHAT_CONTEXT_TOKENS"]
-    return frozenset(n for n in model_names() if _crossover_context(model(n), hw) > chat)
+    return frozenset(n for n in model_names() if rf.critical_context(model(n), hw) > chat)
 
 
 @_question(
@@ -262,7 +256,7 @@ def _q2d() -> frozenset[str]:
 )
 def _q2e() -> int:
     hw = hardware(GIVENS["q2"]["HARDWARE"])
-    return sum(_crossover_context(model(n), hw) <= model(n).context_limit for n in model_names())
+    return sum(rf.critical_context(model(n), hw) <= model(n).context_limit for n in model_names())
 
 
 # --- Exercise 3: short chats against long conversations ------------------------------------
@@ -482,7 +476,7 @@ def _q6d() -> tuple[int, int]:
 )
 def _q6e() -> float:
     _, m, hw = _q6()
-    return _crossover_context(m, hw, "fp8")
+    return rf.critical_context(m, hw, "fp8")
 
 
 # --- Exercise 7: pricing a fast tier --------------------------------------------------------
@@ -579,7 +573,7 @@ def _q8a() -> float:
 def _q8b() -> float:
     g = GIVENS["q8"]
     tokens_per_month = g["DEMAND_TOKENS_PER_S"] * SECONDS_PER_HOUR * g["HOURS_PER_MONTH"]
-    return _q8a() / (tokens_per_month / 1e6)
+    return _q8a() / (tokens_per_month / TOKENS_PER_MILLION)
 
 
 @_question(
@@ -613,7 +607,7 @@ def _q8d() -> float:
 def _q8e() -> float:
     g = GIVENS["q8"]
     usd_per_s = g["GPUS"] * g["USD_PER_GPU_HOUR"] / SECONDS_PER_HOUR
-    return usd_per_s / (g["PROVIDER_USD_PER_M"] / 1e6)
+    return usd_per_s / (g["PROVIDER_USD_PER_M"] / TOKENS_PER_MILLION)
 
 
 # --- The checker ---------------------------------------------------------------------------

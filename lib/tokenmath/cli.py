@@ -42,9 +42,7 @@ def _number(value: float, digits: int = 4) -> str:
     """A readable number: thousands separators for large values, 4 significant digits."""
     if isinstance(value, float) and math.isinf(value):
         return "inf (none)"
-    if isinstance(value, int) or (abs(value) >= 1000 and float(value).is_integer()):
-        return f"{value:,.0f}"
-    if abs(value) >= 1000:
+    if isinstance(value, int) or abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -37,7 +37,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLoca
 from matplotlib.transforms import Bbox
 
 from . import roofline as rl
-from .specs import Hardware, Model
+from .specs import Hardware, Model, check_hardware, check_model, check_precision
 
 # --------------------------------------------------------------------------- style
 
@@ -249,14 +249,8 @@ def format_sig(value: float, digits: int = 3) -> str:
 
 
 def _check_model_hw(model: Model, hw: Hardware) -> None:
-    if not isinstance(model, Model):
-        raise ValueError(
-            f"model must be a tokenmath Model (e.g. tm.model('deepseek-v3')); got {model!r}"
-        )
-    if not isinstance(hw, Hardware):
-        raise ValueError(
-            f"hw must be a tokenmath Hardware (e.g. tm.hardware('h100-sxm')); got {hw!r}"
-        )
+    check_model(model)
+    check_hardware(hw)
 
 
 def default_batch_max(
@@ -276,19 +270,36 @@ def default_batch_max(
 
 def batch_range(batch: Any, default_max: float) -> tuple[float, float]:
     """``(low, high)`` of a batch axis from a user's ``batch=(low, high)`` or ``None``."""
-    if batch is None:
-        return 1.0, float(default_max)
+    return _axis_range("batch", batch, (1.0, float(default_max)), "sequences")
+
+
+def _axis_range(
+    name: str, value: Any, default: tuple[float, float], unit: str
+) -> tuple[float, float]:
+    """``(low, high)`` of a log axis from a user's pair ``value``, or ``default`` for ``None``;
+    a ValueError naming ``name``, the valid range and the ``unit`` for anything else."""
+    if value is None:
+        return default
     try:
-        low, high = (float(b) for b in batch)
+        low, high = (float(x) for x in value)
     except (TypeError, ValueError):
         raise ValueError(
-            f"batch must be None or a pair (low, high) of batch sizes; got {batch!r}"
+            f"{name} must be None or a pair (low, high) in {unit}; got {value!r}"
         ) from None
     if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
         raise ValueError(
-            f"batch must be a pair (low, high) with 0 < low < high, both finite; got {batch!r}"
+            f"{name} must be a pair (low, high) with 0 < low < high {unit}, both finite; "
+            f"got {value!r}"
         )
     return low, high
+
+
+def _batch_axis(
+    model: Model, hw: Hardware, context: float, precision: str, batch: Any
+) -> tuple[float, float]:
+    """Check ``model`` and ``hw``; the batch axis [sequences]: ``batch`` or the default."""
+    _check_model_hw(model, hw)
+    return batch_range(batch, default_batch_max(model, hw, context, precision))
 
 
 def batch_grid(low: float, high: float, points: int = GRID_POINTS) -> np.ndarray:
@@ -735,6 +746,14 @@ class PointMarkers:
         placer.point_sets.append(self.points)
         self.texts: list = []
 
+    def show(
+        self, markers: Mapping[str, float] | None, y_at: Callable[[np.ndarray], np.ndarray]
+    ) -> None:
+        """Mark ``{"label": batch}`` at the height ``y_at(batches)`` gives."""
+        points = _check_markers(markers)
+        xs = np.array(list(points.values()), dtype=float)
+        self.update(list(points), xs, y_at(xs) if len(xs) else xs)
+
     def update(self, labels: Sequence[str], xs: np.ndarray, ys: np.ndarray) -> None:
         self.points.set_data(xs, ys)
         for t in self.texts:
@@ -857,10 +876,14 @@ class CostPanel:
         ``ylim`` fixes the cost axis [GPU-µs] (default: fitted to the data, whole decades).
         """
         scale = MICROSECONDS_PER_SECOND
+
+        def cost_us(b: np.ndarray) -> np.ndarray:
+            return np.asarray(rl.cost_per_token(model, hw, b, context, precision)) * scale
+
         low, high = float(batches[0]), float(batches[-1])
-        total = np.asarray(rl.cost_per_token(model, hw, batches, context, precision)) * scale
+        total = cost_us(batches)
         terms = rl.cost_terms(model, hw, batches, context, precision)
-        parts = {"weights": terms.weights, "kv": terms.kv, "compute": terms.compute}
+        parts = terms._asdict()
         for name, line in self.lines.items():
             y = total if name == "total" else np.asarray(parts[name]) * scale
             line.set_data(batches, y)
@@ -873,8 +896,8 @@ class CostPanel:
         spot = rl.sweet_spot(model, hw, context, precision)
         self._set_limits(low, high, total, floor, ylim)
         self.floor_text.xy = (1.0, floor)
-        self.floor_text.set_text(f"floor {format_sig(floor)}\nGPU-µs")  # narrow: fits
-        # right of the sweet spot on the default batch axis
+        # Two short lines: narrow enough to fit right of the sweet spot on the default axis.
+        self.floor_text.set_text(f"floor {format_sig(floor)}\nGPU-µs")
         # Above the line where the curve sits on it at the right edge, else below it.
         above = math.isclose(float(total[-1]), floor, rel_tol=1e-9)
         self.placer.set_group("floor", [(self.floor_text, floor_offsets(above))])
@@ -887,14 +910,7 @@ class CostPanel:
         else:
             fits = rl.max_batch(model, hw, context, gpus=gpus_for_fit, precision=precision)
             self.memory.update(float(fits), gpus_for_fit, low, high)
-        points = _check_markers(markers)
-        xs = np.array(list(points.values()), dtype=float)
-        ys = (
-            np.asarray(rl.cost_per_token(model, hw, xs, context, precision)) * scale
-            if len(xs)
-            else xs
-        )
-        self.points.update(list(points), xs, ys)
+        self.points.show(markers, cost_us)
 
     def _set_limits(
         self, low: float, high: float, total: np.ndarray, floor: float, ylim: Any = None
@@ -947,8 +963,7 @@ def cost_chart(
     (:func:`tokenmath.roofline.max_batch`); ``log_cost=False`` draws a linear cost axis clipped
     to six times the floor.
     """
-    _check_model_hw(model, hw)
-    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    low, high = _batch_axis(model, hw, context, precision, batch)
     fig, ax = _figure_and_axes(ax)
     panel = CostPanel(
         ax, terms=terms, regions=regions, mark_sweet_spot=mark_sweet_spot, log_cost=log_cost
@@ -1050,9 +1065,13 @@ class LatencyPanel:
         markers: Mapping[str, float] | None = None,
     ) -> None:
         scale = MILLISECONDS_PER_SECOND
+
+        def step_ms(b: np.ndarray) -> np.ndarray:
+            return np.asarray(rl.step_time(model, hw, b, context, precision, gpus)) * scale
+
         low, high = float(batches[0]), float(batches[-1])
         t_mem, t_comp = rl.step_time_terms(model, hw, batches, context, precision, gpus)
-        total = np.maximum(t_mem, t_comp) * scale
+        total = step_ms(batches)
         self.lines["memory"].set_data(batches, np.asarray(t_mem) * scale)
         self.lines["compute"].set_data(batches, np.asarray(t_comp) * scale)
         self.lines["total"].set_data(batches, total)
@@ -1066,14 +1085,7 @@ class LatencyPanel:
             self.regions.update(spot, low, high)
         if self.sweet is not None:
             self.sweet.update(spot, low, high)
-        points = _check_markers(markers)
-        xs = np.array(list(points.values()), dtype=float)
-        ys = (
-            np.asarray(rl.step_time(model, hw, xs, context, precision, gpus)) * scale
-            if len(xs)
-            else xs
-        )
-        self.points.update(list(points), xs, ys)
+        self.points.show(markers, step_ms)
 
 
 def latency_chart(
@@ -1093,8 +1105,7 @@ def latency_chart(
 
     ``gpus`` accelerators share one replica (each step is ``gpus`` times shorter).
     """
-    _check_model_hw(model, hw)
-    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    low, high = _batch_axis(model, hw, context, precision, batch)
     fig, ax = _figure_and_axes(ax)
     panel = LatencyPanel(ax, regions=regions, mark_sweet_spot=mark_sweet_spot)
     panel.update(model, hw, context, precision, batch_grid(low, high), gpus=gpus, markers=markers)
@@ -1114,8 +1125,7 @@ def latency_and_cost_chart(
 ) -> Figure:
     """The latency chart (left) and the cost chart (right) on the same batch axis: both turn
     at the same batch, the sweet spot."""
-    _check_model_hw(model, hw)
-    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    low, high = _batch_axis(model, hw, context, precision, batch)
     fig = new_figure(WIDE_FIGSIZE)
     ax_lat, ax_cost = fig.subplots(1, 2)
     batches = batch_grid(low, high)
@@ -1140,8 +1150,7 @@ def terms_chart(
 ) -> Figure:
     """Three panels on a shared cost axis [GPU-µs per token], one cost term in each:
     weight traffic / B (a hyperbola), KV traffic (flat), compute (flat)."""
-    _check_model_hw(model, hw)
-    low, high = batch_range(batch, default_batch_max(model, hw, context, precision))
+    low, high = _batch_axis(model, hw, context, precision, batch)
     batches = batch_grid(low, high)
     terms = rl.cost_terms(model, hw, batches, context, precision)
     fig = new_figure(WIDE_FIGSIZE)
@@ -1151,7 +1160,7 @@ def terms_chart(
         "kv": "KV traffic: flat",
         "compute": "compute: flat",
     }
-    values = {"weights": terms.weights, "kv": terms.kv, "compute": terms.compute}
+    values = terms._asdict()
     for ax, name in zip(axes, titles, strict=True):
         style_axes(ax, BATCH_LABEL, COST_LABEL if name == "weights" else "", logy=True)
         y = np.asarray(values[name]) * MICROSECONDS_PER_SECOND
@@ -1224,9 +1233,7 @@ def compare_cost_chart(
     batches = batch_grid(low, high)
     fig, ax = _figure_and_axes(ax)
     style_axes(ax, BATCH_LABEL, USD_LABEL if usd else COST_LABEL, logy=True)
-    curves = []
-    for i, case in enumerate(cases):
-        curves.append(_draw_case(ax, case, batches, i, usd))
+    curves = [_draw_case(ax, case, batches, i, usd) for i, case in enumerate(cases)]
     ax.set_xlim(low, high)
     ax.set_ylim(*log_limits(curves, headroom=2.0))
     ax.legend(fontsize=8.5, loc="upper right", framealpha=0.9)
@@ -1277,7 +1284,7 @@ def sweet_spot_vs_context_chart(
     """
     models = _check_models(models)
     default_high = max(m.context_limit for m in models)
-    low, high = _context_range(context, default_high)
+    low, high = _axis_range("context", context, (16.0, float(default_high)), "tokens")
     contexts = np.geomspace(low, high, GRID_POINTS)
     fig, ax = _figure_and_axes(ax)
     style_axes(ax, CONTEXT_LABEL, "sweet-spot batch B* [sequences]", logy=True)
@@ -1335,22 +1342,6 @@ def _check_models(models: Sequence[Model]) -> list[Model]:
 
 def _check_hardwares(hardwares: Sequence[Hardware]) -> list[Hardware]:
     return _check_list("hardwares", hardwares, Hardware)
-
-
-def _context_range(context: Any, default_high: float) -> tuple[float, float]:
-    if context is None:
-        return 16.0, float(default_high)
-    try:
-        low, high = (float(c) for c in context)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"context must be None or a pair (low, high) in tokens; got {context!r}"
-        ) from None
-    if not (math.isfinite(high) and 0 < low < high):
-        raise ValueError(
-            f"context must be a pair (low, high) with 0 < low < high tokens; got {context!r}"
-        )
-    return low, high
 
 
 # --------------------------------------------------------------------------- fit and price
@@ -1465,6 +1456,7 @@ def usd_chart(
     """
     hardwares = _check_hardwares(hardwares)
     _check_model_hw(model, hardwares[0])
+    check_precision(precision)  # a precision some accelerators lack is drawn; unknown ones raise
     b = usd_batch(batch)
     at_floor = math.isinf(b)
     fig, ax = _figure_and_axes(ax, (FIGSIZE[0], max(2.6, 0.42 * len(hardwares) + 1.4)))

@@ -73,6 +73,15 @@ def _inputs(model: Model, hw: Hardware, precision: str) -> tuple[str, float, flo
     return prec, hw.flops(prec), hw.hbm_bytes_per_s
 
 
+def _batch_and_cache(
+    model: Model, batch: v.ArrayLike, context: v.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """``batch`` [sequences] and the KV bytes per sequence at ``context``, broadcast together."""
+    return v.broadcast(
+        batch=v.positive("batch", batch), context=np.asarray(kv_bytes_per_sequence(model, context))
+    )
+
+
 def step_time_terms(
     model: Model,
     hw: Hardware,
@@ -90,9 +99,7 @@ def step_time_terms(
     """
     prec, flops, bw = _inputs(model, hw, precision)
     n_gpus = v.positive_int("gpus", gpus)
-    b, kv_seq = v.broadcast(
-        batch=v.positive("batch", batch), context=np.asarray(kv_bytes_per_sequence(model, context))
-    )
+    b, kv_seq = _batch_and_cache(model, batch, context)
     with v.no_overflow("batch", "context"):
         t_memory = (model.weight_bytes(prec) + b * kv_seq) / (n_gpus * bw)
         t_compute = b * model.flops_per_token() / (n_gpus * flops)
@@ -143,9 +150,7 @@ def _per_token_terms(
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Weight and KV terms (broadcast arrays) and the compute term (a float), GPU-s/token."""
     prec, flops, bw = _inputs(model, hw, precision)
-    b, kv_seq = v.broadcast(
-        batch=v.positive("batch", batch), context=np.asarray(kv_bytes_per_sequence(model, context))
-    )
+    b, kv_seq = _batch_and_cache(model, batch, context)
     with v.no_overflow("batch", "context"):
         weights = (model.weight_bytes(prec) / bw) / b
         kv = kv_seq / bw
@@ -339,6 +344,11 @@ def throughput(
     precision: str = "bf16",
     gpus: int = 1,
 ) -> float | np.ndarray:
-    """Tokens per second that one replica produces: ``batch / step_time``."""
+    """Tokens per second that one replica produces: ``batch / step_time``.
+
+    >>> from tokenmath import model, hardware
+    >>> round(throughput(model("deepseek-v3"), hardware("h100-sxm"), 64, 0))  # tokens/s
+    160
+    """
     t = step_time(model, hw, batch, context, precision, gpus)
     return v.scalar_or_array(v.positive("batch", batch) / np.asarray(t))

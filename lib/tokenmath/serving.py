@@ -99,6 +99,24 @@ def max_throughput(
     return v.scalar_or_array(n_gpus / np.asarray(cost_floor(model, hw, context, precision)))
 
 
+def _demand_and_ceiling(
+    model: Model,
+    hw: Hardware,
+    tokens_per_s: v.ArrayLike,
+    context: v.ArrayLike,
+    precision: str,
+    gpus: int,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """``gpus`` checked, then the demand [tokens/s], one replica's :func:`max_throughput`
+    [tokens/s] and whether a sweet spot reaches it, all three broadcast together."""
+    n_gpus = v.positive_int("gpus", gpus)
+    demand = v.positive("tokens_per_s", tokens_per_s)
+    ceiling = np.asarray(max_throughput(model, hw, context, precision, n_gpus))
+    reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision)))
+    demand, ceiling = v.broadcast(tokens_per_s=demand, context=ceiling)
+    return n_gpus, demand, ceiling, np.broadcast_to(reachable, demand.shape)
+
+
 def batch_for_demand(
     model: Model,
     hw: Hardware,
@@ -135,12 +153,9 @@ def batch_for_demand(
     >>> round(batch_for_demand(m, hw, max_throughput(m, hw)))  # the sweet spot
     5356
     """
-    n_gpus = v.positive_int("gpus", gpus)
-    demand = v.positive("tokens_per_s", tokens_per_s)
-    ceiling = np.asarray(max_throughput(model, hw, context, precision, n_gpus))
-    reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision)))
-    demand, ceiling = v.broadcast(tokens_per_s=demand, context=ceiling)
-    reachable = np.broadcast_to(reachable, demand.shape)  # shaped like ceiling
+    n_gpus, demand, ceiling, reachable = _demand_and_ceiling(
+        model, hw, tokens_per_s, context, precision, gpus
+    )
     too_much = np.where(reachable, demand > ceiling * (1.0 + _REL_TOL), demand >= ceiling)
     if too_much.any():
         i = tuple(int(k) for k in np.argwhere(too_much)[0]) if demand.ndim else ()
@@ -180,14 +195,10 @@ def replicas_needed(
     >>> replicas_needed(m, hw, 1_000_000, gpus=8)      # 10^6 tokens/s, 8-GPU replicas
     10
     """
-    n_gpus = v.positive_int("gpus", gpus)
-    demand = v.positive("tokens_per_s", tokens_per_s)
-    demand, ceiling = v.broadcast(
-        tokens_per_s=demand,
-        context=np.asarray(max_throughput(model, hw, context, precision, n_gpus)),
+    _, demand, ceiling, reachable = _demand_and_ceiling(
+        model, hw, tokens_per_s, context, precision, gpus
     )
     ratio = demand / ceiling
-    reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision)))
     at_sweet_spot = np.ceil(ratio * (1.0 - _REL_TOL))
     below_asymptote = np.floor(ratio * (1.0 + _REL_TOL)) + 1.0
     n = np.maximum(np.where(reachable, at_sweet_spot, below_asymptote), 1.0)

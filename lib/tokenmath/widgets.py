@@ -26,7 +26,7 @@ import numpy as np
 from . import plots
 from . import roofline as rl
 from .presets import hardware, hardware_names, model, model_names
-from .specs import BYTES_PER_WEIGHT
+from .specs import check_precision
 
 #: Widget figure: two panels side by side, fixed margins (no layout engine: faster redraw).
 EXPLORER_FIGSIZE = (11.0, 4.3)
@@ -103,11 +103,7 @@ def readouts(state: ExplorerState) -> dict[str, Any]:
 def check_state(state: ExplorerState) -> None:
     """Raise ValueError, naming the control, for a combination the explorer cannot draw."""
     m, hw = model(state.model), hardware(state.hardware)
-    prec = str(state.precision).lower()
-    if prec not in BYTES_PER_WEIGHT:
-        raise ValueError(
-            f"precision must be one of {', '.join(BYTES_PER_WEIGHT)}; got {state.precision!r}"
-        )
+    prec = check_precision(state.precision)
     if prec not in hw.flops_per_s:
         raise ValueError(
             f"{hw.name} has no {prec.upper()} mode (it has "
@@ -182,12 +178,9 @@ class ExplorerFigure:
             markers=marker,
             ylim=tuple(v * plots.MICROSECONDS_PER_SECOND for v in ylim),
         )
-        self.latency.update(
-            m, hw, state.context, state.precision, batches, gpus=gpus, markers=marker
-        )
+        self.latency.update(m, hw, state.context, prec, batches, gpus=gpus, markers=marker)
         self.title = (
-            f"{m.name} on {gpus} x {hw.name}, {state.precision.upper()}, "
-            f"context {state.context:,} tokens"
+            f"{m.name} on {gpus} x {hw.name}, {prec.upper()}, context {state.context:,} tokens"
         )
 
     def _dynamic_artists(self) -> list:
@@ -395,21 +388,8 @@ class CostExplorer:
         self.readout_w = w.HTML("")
         self.title_w = w.HTML("")
         self.message_w = w.HTML("")
-        for ctrl in (
-            self.model_w,
-            self.hardware_w,
-            self.precision_w,
-            self.batch_w,
-            self.context_w,
-            self.price_w,
-            self.gpus_w,
-        ):
-            ctrl.observe(self._on_control, names="value")
-
-    def _on_control(self, change: dict) -> None:
-        if self._syncing:
-            return
-        changes = {
+        # Each control and the ExplorerState field it sets.
+        self._fields = {
             self.model_w: "model",
             self.hardware_w: "hardware",
             self.precision_w: "precision",
@@ -418,7 +398,13 @@ class CostExplorer:
             self.price_w: "usd_per_gpu_hour",
             self.gpus_w: "gpus",
         }
-        key = changes[change["owner"]]
+        for ctrl in self._fields:
+            ctrl.observe(self._on_control, names="value")
+
+    def _on_control(self, change: dict) -> None:
+        if self._syncing:
+            return
+        key = self._fields[change["owner"]]
         value = change["new"]
         extra: dict[str, Any] = {}
         if key in ("model", "hardware"):  # a new machine: its own price and replica size
@@ -510,9 +496,9 @@ class CostExplorer:
 
 
 def _as_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a whole number of tokens; got {value!r}")
-    if not float(value).is_integer():
+    """``value`` [tokens] as an int; a float must be a whole number (``4096.0``)."""
+    number = isinstance(value, int | float | np.integer | np.floating)
+    if isinstance(value, bool) or not number or not float(value).is_integer():
         raise ValueError(f"{name} must be a whole number of tokens; got {value!r}")
     return int(value)
 
