@@ -175,3 +175,58 @@ def test_fast_tier_speedup_is_bounded_by_the_latency_floor(ds, h100):
     assert tiers.price_multiple.max() == pytest.approx(
         tm.cost_per_token(ds, h100, 1, 0) / tm.cost_per_token(ds, h100, base, 0)
     )
+
+
+# --- inverses: the batch for a cost target and for a latency target ----------------------
+
+
+def test_batch_for_cost_by_hand(ds, h100):
+    # memory branch: W/(B BW) + L b/BW = c  =>  B = (W/BW) / (c - L b/BW)
+    c, ctx = 1e-3, 1024
+    expected = (DS_TOTAL * 2 / BW) / (c - ctx * DS_B / BW)
+    assert tm.serving.batch_for_cost(ds, h100, c, ctx) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch", [1.0, 7.0, 500.0, 3000.0])
+def test_batch_for_cost_inverts_cost_per_token(ds, h100, batch):
+    cost = tm.cost_per_token(ds, h100, batch, 512)
+    assert tm.serving.batch_for_cost(ds, h100, cost, 512) == pytest.approx(batch, rel=1e-9)
+
+
+def test_batch_for_cost_at_the_floor_is_the_sweet_spot(ds, h100):
+    floor = tm.cost_floor(ds, h100, 1024)
+    assert tm.serving.batch_for_cost(ds, h100, floor, 1024) == pytest.approx(
+        tm.sweet_spot(ds, h100, 1024), rel=1e-9
+    )
+
+
+def test_batch_for_cost_below_the_floor_is_an_error(ds, h100):
+    with pytest.raises(ValueError, match=r"gpu_seconds_per_token must be >= the cost floor"):
+        tm.serving.batch_for_cost(ds, h100, 0.5 * tm.cost_floor(ds, h100), 0)
+    with pytest.raises(ValueError, match="gpu_seconds_per_token"):
+        tm.serving.batch_for_cost(ds, h100, -1.0)
+
+
+@pytest.mark.parametrize(("batch", "context", "gpus"), [(1, 512, 1), (40, 4096, 4), (9000, 0, 8)])
+def test_batch_for_step_time_inverts_step_time(ds, h100, batch, context, gpus):
+    t = tm.step_time(ds, h100, batch, context, gpus=gpus)
+    got = tm.serving.batch_for_step_time(ds, h100, t, context, gpus=gpus)
+    assert got == pytest.approx(batch, rel=1e-9)
+    # and it is the largest such batch: one sequence more takes longer than the target
+    assert tm.step_time(ds, h100, got * (1 + 1e-6) + 1e-9, context, gpus=gpus) > t
+
+
+def test_batch_for_step_time_below_the_weight_read_is_an_error(ds, h100):
+    weight_read_s = DS_TOTAL * 2 / BW
+    with pytest.raises(ValueError, match=r"step_time_s must be > the weight read alone"):
+        tm.serving.batch_for_step_time(ds, h100, 0.99 * weight_read_s)
+    with pytest.raises(ValueError, match="gpus"):
+        tm.serving.batch_for_step_time(ds, h100, 1.0, gpus=0)
+
+
+def test_batch_for_step_time_flat_at_zero_context_reaches_the_sweet_spot(ds, h100):
+    # with no cache the step time stays at the weight read up to the sweet spot
+    t = tm.step_time(ds, h100, 1, 0)
+    assert tm.serving.batch_for_step_time(ds, h100, t, 0) == pytest.approx(
+        tm.sweet_spot(ds, h100, 0), rel=1e-9
+    )

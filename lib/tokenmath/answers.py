@@ -125,12 +125,6 @@ def _usd_per_m(gpu_s_per_token: float, hw: Hardware) -> float:
     return float(rf.usd_per_million_tokens(gpu_s_per_token, hw.usd_per_hour))
 
 
-def _batch_where_cost_is(m, hw, gpu_s_per_token: float, context, precision="bf16") -> float:
-    """Batch on the memory branch whose cost per token equals ``gpu_s_per_token``."""
-    t = rf.cost_terms(m, hw, 1.0, context, precision)
-    return float(t.weights / (gpu_s_per_token - t.kv))
-
-
 # --- Exercise 1: a provider near the floor ------------------------------------------------
 
 
@@ -161,7 +155,7 @@ def _q1a() -> float:
 def _q1b() -> float:
     g, m, hw = _q1()
     price_gpu_s = g["PRICE_USD_PER_M"] / _usd_per_m(1.0, hw)
-    return _batch_where_cost_is(m, hw, price_gpu_s, g["CONTEXT_TOKENS"])
+    return serving.batch_for_cost(m, hw, price_gpu_s, g["CONTEXT_TOKENS"])
 
 
 @_question(
@@ -512,8 +506,7 @@ def _q7b() -> float:
 def _q7_fast_batch(speedup: float) -> float:
     _, m, hw, ctx, base = _q7()
     target_s = rf.step_time(m, hw, base, ctx) / speedup
-    t = rf.cost_terms(m, hw, 1.0, ctx)
-    return float((target_s - t.weights) / t.kv)  # memory branch: T(B) = t_w + B t_kv
+    return float(serving.batch_for_step_time(m, hw, target_s, ctx))
 
 
 @_question(

@@ -30,7 +30,9 @@ from .specs import Hardware, Model
 
 __all__ = [
     "FastTier",
+    "batch_for_cost",
     "batch_for_demand",
+    "batch_for_step_time",
     "fast_tier",
     "latency_floor",
     "max_throughput",
@@ -266,3 +268,81 @@ def fast_tier(
     c_base = np.asarray(cost_per_token(model, hw, base_batch, context, precision))
     c_fast = np.asarray(cost_per_token(model, hw, fast_batch, context, precision))
     return FastTier(v.scalar_or_array(t_base / t_fast), v.scalar_or_array(c_fast / c_base))
+
+
+def batch_for_cost(
+    model: Model,
+    hw: Hardware,
+    gpu_seconds_per_token: v.ArrayLike,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
+) -> float | np.ndarray:
+    """Smallest batch whose cost per token is ``gpu_seconds_per_token`` [GPU-seconds].
+
+    The inverse of the memory branch ``cost = weights / B + kv``: ``B = weights / (cost - kv)``
+    (``weights`` and ``kv`` from :func:`tokenmath.roofline.cost_terms` at batch 1). A target
+    at the floor gives the sweet spot; a result below 1 means even one sequence costs less.
+    A target below :func:`tokenmath.roofline.cost_floor` is reached by no batch: ValueError.
+
+    >>> from tokenmath import model, hardware, cost_per_token
+    >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
+    >>> round(batch_for_cost(m, hw, cost_per_token(m, hw, 500, 0)))
+    500
+    """
+    target = v.positive("gpu_seconds_per_token", gpu_seconds_per_token)
+    t = cost_terms(model, hw, 1.0, context, precision)
+    floor = np.asarray(cost_floor(model, hw, context, precision))
+    target, floor = v.broadcast(gpu_seconds_per_token=target, context=floor)
+    below = target < floor * (1 - _REL_TOL)
+    if below.any():
+        i = np.argwhere(below)[0] if below.ndim else ()
+        raise ValueError(
+            f"gpu_seconds_per_token must be >= the cost floor ({float(floor[tuple(i)]):.6g} "
+            f"GPU-seconds per token); got {float(target[tuple(i)]):.6g}"
+        )
+    gap = np.maximum(target - np.asarray(t.kv), np.finfo(float).tiny)
+    return v.scalar_or_array(np.asarray(t.weights) / gap)
+
+
+def batch_for_step_time(
+    model: Model,
+    hw: Hardware,
+    step_time_s: v.ArrayLike,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
+    gpus: int = 1,
+) -> float | np.ndarray:
+    """Largest batch whose decode step takes at most ``step_time_s`` seconds.
+
+    A latency target per token, turned into a batch: both branches of the step time rise
+    with the batch, so the answer is the smaller of the two batches at which each branch
+    reaches the target (``math.inf`` for the memory branch when there is no cache). A target
+    below the weight read alone (``weights / (gpus x BW)``) is met by no batch: ValueError.
+
+    >>> from tokenmath import model, hardware, step_time
+    >>> m, hw = model("llama-3.1-70b"), hardware("h100-sxm")
+    >>> round(batch_for_step_time(m, hw, step_time(m, hw, 40, 4096, gpus=4), 4096, gpus=4))
+    40
+    """
+    target = v.positive("step_time_s", step_time_s)
+    n_gpus = v.positive_int("gpus", gpus)
+    t = cost_terms(model, hw, 1.0, context, precision)  # GPU-seconds per token at batch 1
+    target, weights_s, kv_s, compute_s = np.broadcast_arrays(
+        target,
+        *(np.asarray(x) / n_gpus for x in t),  # seconds per replica at batch 1
+    )
+    # with a cache, the weight read alone leaves room for no sequence; without one, the step
+    # time is flat at the weight read up to the sweet spot
+    too_short = np.where(kv_s > 0, target <= weights_s, target < weights_s * (1 - _REL_TOL))
+    if too_short.any():
+        i = tuple(np.argwhere(too_short)[0]) if too_short.ndim else ()
+        raise ValueError(
+            f"step_time_s must be > the weight read alone ({float(weights_s[i]):.6g} s on "
+            f"{n_gpus} GPU(s)); got {float(target[i]):.6g}"
+        )
+    with np.errstate(divide="ignore"):
+        memory_branch = np.where(
+            kv_s > 0, (target - weights_s) / np.where(kv_s > 0, kv_s, 1.0), np.inf
+        )
+    compute_branch = target / compute_s
+    return v.scalar_or_array(np.minimum(memory_branch, compute_branch))
