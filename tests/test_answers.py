@@ -143,7 +143,11 @@ def test_name_lists_ignore_order_and_case(capsys) -> None:
     names = sorted(answers._expected("q2d"))
     assert answers.check("q2d", [n.upper() for n in reversed(names)]) is True
     assert answers.check("q2d", names[:-1]) is False
-    assert "missing" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "missing" in out
+    assert not any(ch.isdigit() for ch in out.split(".")[0])  # no count that gives part away
+    assert answers.check("q2d", [*names, "gpt-3-175b-not-a-model"]) is False
+    assert "do not belong" in capsys.readouterr().out
 
 
 def test_expected_values_follow_the_presets() -> None:

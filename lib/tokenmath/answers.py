@@ -666,10 +666,6 @@ def _number_hint(answer: float, expected: float, q: _Question, rtol: float) -> s
     return q.hint
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _judge(answer: Any, expected: Any, q: _Question, rtol: float) -> tuple[bool, str]:
     """``(right, hint)`` for one answer; the hint never contains ``expected``."""
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
@@ -689,8 +685,9 @@ def _judge(answer: Any, expected: Any, q: _Question, rtol: float) -> tuple[bool,
         if given == expected:
             return True, ""
         extra, missing = given - expected, expected - given
-        parts = [_count(len(extra), "name does", "names do") + " not belong"] if extra else []
-        parts += [_count(len(missing), "is", "are") + " missing"] if missing else []
+        # say which way the list is off, not by how many: a count would give part of it away
+        parts = ["some names do not belong"] if extra else []
+        parts += ["some names are missing"] if missing else []
         return False, f"{' and '.join(parts).capitalize()}. {q.hint}"
     if isinstance(expected, tuple):
         if isinstance(answer, str) or not isinstance(answer, Iterable):
