@@ -133,6 +133,13 @@ def test_no_page_loads_anything_remote(pages: list[Path]) -> None:
     assert not remote, f"remote loads (the site must read offline):\n{report}"
 
 
+def test_no_page_embeds_widget_state(pages: list[Path]) -> None:
+    # No widget JavaScript is loaded (explorers have static twins), so saved state is dead weight.
+    marker = "application/vnd.jupyter.widget-state+json"
+    heavy = [site_relative(p) for p in pages if marker in p.read_text(encoding="utf-8")]
+    assert not heavy, f"pages embedding saved widget state: {heavy}"
+
+
 def test_mathjax_is_bundled(site_dir: Path) -> None:
     assert (site_dir / "_static" / "mathjax" / "tex-chtml.js").is_file()
 
