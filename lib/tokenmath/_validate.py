@@ -28,10 +28,15 @@ def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:
     return arr
 
 
+def first_index(bad: np.ndarray) -> tuple[int, ...]:
+    """Index of the first true element of ``bad`` (``()`` for a 0-d array)."""
+    return tuple(int(i) for i in np.argwhere(bad)[0]) if np.ndim(bad) else ()
+
+
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:
     if arr.ndim == 0:
         return repr(float(arr))
-    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    idx = first_index(bad)
     where = idx[0] if len(idx) == 1 else idx
     return f"{float(arr[idx])!r} at index {where}"
 

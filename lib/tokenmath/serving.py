@@ -160,7 +160,7 @@ def batch_for_demand(
     )
     too_much = np.where(reachable, demand > ceiling * (1.0 + _REL_TOL), demand >= ceiling)
     if too_much.any():
-        i = tuple(int(k) for k in np.argwhere(too_much)[0]) if demand.ndim else ()
+        i = v.first_index(too_much)
         bound = "at most" if reachable[i] else "below"
         raise ValueError(
             f"tokens_per_s must be {bound} {float(ceiling[i]):,.6g} tokens/s, the most one "
@@ -295,10 +295,10 @@ def batch_for_cost(
     target, floor = v.broadcast(gpu_seconds_per_token=target, context=floor)
     below = target < floor * (1 - _REL_TOL)
     if below.any():
-        i = np.argwhere(below)[0] if below.ndim else ()
+        i = v.first_index(below)
         raise ValueError(
-            f"gpu_seconds_per_token must be >= the cost floor ({float(floor[tuple(i)]):.6g} "
-            f"GPU-seconds per token); got {float(target[tuple(i)]):.6g}"
+            f"gpu_seconds_per_token must be >= the cost floor ({float(floor[i]):.6g} "
+            f"GPU-seconds per token); got {float(target[i]):.6g}"
         )
     gap = np.maximum(target - np.asarray(t.kv), np.finfo(float).tiny)
     return v.scalar_or_array(np.asarray(t.weights) / gap)
@@ -335,7 +335,7 @@ def batch_for_step_time(
     # time is flat at the weight read up to the sweet spot
     too_short = np.where(kv_s > 0, target <= weights_s, target < weights_s * (1 - _REL_TOL))
     if too_short.any():
-        i = tuple(np.argwhere(too_short)[0]) if too_short.ndim else ()
+        i = v.first_index(too_short)
         raise ValueError(
             f"step_time_s must be > the weight read alone ({float(weights_s[i]):.6g} s on "
             f"{n_gpus} GPU(s)); got {float(target[i]):.6g}"
