@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tokenmath as tm
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from tokenmath import plots
 
 US, MS = 1e6, 1e3  # GPU-microseconds and milliseconds per second
@@ -148,6 +149,8 @@ def test_sweet_spot_vs_context_marks_where_it_vanishes():
     np.testing.assert_allclose(spots[finite], tm.sweet_spot(m, hw, contexts[finite]))
     end = xy(by_gid(ax, "vanishes-deepseek-v3"))[0][0]
     assert end == tm.critical_context(m, hw)  # the library's exact answer, not a search
+    # Where it vanishes is said in the legend, where labels cannot pile up on each other.
+    assert f"none past L ≈ {end:,.0f}" in ax.get_legend().get_texts()[0].get_text()
     assert math.isfinite(tm.sweet_spot(m, hw, end * 0.999))
     assert math.isinf(tm.sweet_spot(m, hw, end * 1.001))
 
@@ -212,8 +215,9 @@ def test_draws_into_a_given_axes_and_shows_once_as_png():
     ax = fig.add_subplot()
     m, hw = presets("llama-3.1-8b", "h100-sxm")
     assert plots.cost_chart(m, hw, ax=ax) is fig
-    png = fig._repr_png_()
+    png, metadata = fig._repr_png_()
     assert png.startswith(b"\x89PNG")
+    assert metadata == {"width": round(3 * plots.DISPLAY_PX_PER_INCH)}
 
 
 @pytest.mark.parametrize(
@@ -342,7 +346,83 @@ def test_ipython_shows_book_figures_without_a_tight_bbox():
         assert plots.register_ipython_png()
         pylabtools.select_figure_formats(shell, {"png"})  # what %matplotlib inline does
         png = shell.display_formatter.formatters["image/png"]
-        assert png.lookup(plots.new_figure()) is plots.figure_png
+        assert png.lookup(plots.new_figure()) is plots.figure_png_for_display
     finally:
         interactiveshell.InteractiveShell.clear_instance()
     assert not plots.register_ipython_png()  # no shell: nothing to register with
+
+
+# --------------------------------------------------------------------------- readability
+
+CONTEXT_MODELS = ["deepseek-v3", "llama-3.1-70b", "qwen3-235b-a22b", "gpt-oss-120b", "mixtral-8x7b"]
+
+
+def _spot() -> float:
+    return tm.sweet_spot(*presets("deepseek-v3", "h100-sxm"))
+
+
+#: Every kind of chart the book draws, in the settings the chapters use.
+CHARTS = {
+    "cost": lambda m, hw: plots.cost_chart(m, hw, 1000, markers={"batch 1": 1}, gpus_for_fit=32),
+    "latency": lambda m, hw: plots.latency_chart(m, hw, 0, markers={"B = 64": 64}),
+    "latency and cost": lambda m, hw: plots.latency_and_cost_chart(
+        m, hw, markers={"B*/4": _spot() / 4, "4 B*": 4 * _spot()}
+    ),
+    "terms": lambda m, hw: plots.terms_chart(m, hw, 1000),
+    "compare": lambda m, hw: plots.compare_cost_chart(
+        [plots.Case("short", m, hw), plots.Case("long", m, hw, 8192)], usd=True
+    ),
+    "sweet spot vs context": lambda m, hw: plots.sweet_spot_vs_context_chart(
+        [tm.model(n) for n in CONTEXT_MODELS], hw
+    ),
+    "fit": lambda m, hw: plots.fit_chart(
+        [m, tm.model("llama-3.1-70b")], [hw, tm.hardware("b200")], 1000
+    ),
+    "usd": lambda m, hw: plots.usd_chart(m, [tm.hardware(n) for n in tm.hardware_names()], 5000),
+}
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_charts_fit_the_column_with_readable_text(name):
+    """A figure wider than the text column would be shrunk to it, labels and all; at the
+    column's width a point is 4/3 CSS pixel, so no text is smaller than MIN_FONT_PT."""
+    fig = CHARTS[name](*presets("deepseek-v3", "h100-sxm"))
+    assert fig.get_figwidth() <= plots.FIGSIZE[0]
+    fig.canvas.draw()
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    small = {t.get_text(): t.get_fontsize() for t in texts if t.get_fontsize() < plots.MIN_FONT_PT}
+    assert texts and not small, f"{name}: text below {plots.MIN_FONT_PT} pt: {small}"
+
+
+def test_png_is_twice_its_display_width():
+    """Sharp on high-density screens and in print: the PNG has PNG_SCALE >= 2 pixels per CSS
+    pixel of the width the notebook and the site show it at."""
+    fig = plots.cost_chart(*presets("deepseek-v3", "h100-sxm"))
+    png, metadata = fig._repr_png_()
+    width_px = int.from_bytes(png[16:20], "big")  # the PNG header's IHDR width
+    assert metadata["width"] == round(plots.FIGSIZE[0] * plots.DISPLAY_PX_PER_INCH)
+    assert width_px >= 2 * metadata["width"]
+
+
+def placed_labels(ax):
+    """The labels that ``ax``'s LabelPlacer moves, with the curves it keeps them off."""
+    placer = next(a for a in ax.artists if isinstance(a, plots.LabelPlacer))
+    labels = [ann for group in placer.groups.values() for ann, _ in group if plots._shown(ann)]
+    return placer, labels
+
+
+@pytest.mark.parametrize("name", ["cost", "latency", "latency and cost"])
+def test_movable_labels_sit_on_no_line(name):
+    """Figure 6.1's step-time label once sat on its line: every label the placer moves keeps
+    clear of every curve (its box holds none of the points sampled along them)."""
+    fig = CHARTS[name](*presets("deepseek-v3", "h100-sxm"))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        placer, labels = placed_labels(ax)
+        assert labels
+        x, y = placer._curve_points().T
+        for ann in labels:
+            box = Text.get_window_extent(ann, renderer)
+            inside = (x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)
+            assert not inside.any(), f"{name}: {ann.get_text()!r} sits on a line"

@@ -9,8 +9,9 @@ The physics lives in :mod:`tokenmath.roofline`, the model and accelerator descri
 :mod:`tokenmath.specs`, the sourced presets in :mod:`tokenmath.presets`; serving questions
 (latency floor, throughput, demand, fast tiers) in :mod:`tokenmath.serving` and the
 ``tokenmath`` command in :mod:`tokenmath.cli`. Those two, figures
-(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
-(:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
+(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`), answer checkers
+(:mod:`tokenmath.answers`) and the notebooks' glue and table helpers (:mod:`tokenmath.book`)
+are imported on first use, so ``import tokenmath`` stays light.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from .specs import (
 
 __version__ = "0.1.0"
 
-_LAZY = {"plots", "widgets", "answers", "cli", "serving"}
+_LAZY = {"plots", "widgets", "answers", "cli", "serving", "book"}
 
 
 def __getattr__(name: str) -> Any:

@@ -70,16 +70,39 @@ TERM_LABEL: dict[str, str] = {
     "total": "cost per token",
 }
 
+#: Legend placement under an axes, for panels too narrow to hold their legend.
+LEGEND_BELOW: dict[str, Any] = {
+    "loc": "upper center",
+    "bbox_to_anchor": (0.5, -0.2),
+    "ncol": 1,
+    "frameon": False,
+}
+
 REGION_COLOR = {"memory": PALETTE["sky"], "compute": PALETTE["orange"]}
 REGION_ALPHA = 0.14
 LABEL_BOX: dict[str, Any] = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
 CASE_COLORS = ("black", "blue", "vermillion", "green", "purple", "orange", "sky")
 CASE_STYLES = ("-", "--", "-.", ":")
 
-#: Default size of a one-panel figure (inches): the width of the book's text column.
+#: Default size of a one-panel figure (inches): the width of the book's text column. Every
+#: figure is drawn at that width, so that its text shows at its point size on the page: a
+#: wider figure would be scaled down to the column and its labels shrunk with it.
 FIGSIZE = (7.0, 4.2)
-WIDE_FIGSIZE = (10.0, 4.0)
+#: Two charts one above the other on a shared batch axis (latency and cost).
+STACKED_FIGSIZE = (7.0, 6.6)
+#: Three small panels side by side (the cost terms), one batch label under all three.
+TERMS_FIGSIZE = (7.0, 3.3)
+#: Resolution of the figure on screen while it is drawn (the explorer's canvas).
 DPI = 110
+#: CSS pixels per inch: a figure ``w`` inches wide is shown ``96 * w`` pixels wide.
+DISPLAY_PX_PER_INCH = 96
+#: PNGs are rendered at this many pixels per CSS pixel, so that they stay sharp on
+#: high-density screens and when printed: 2 x 96 pixels per inch.
+PNG_SCALE = 2
+EXPORT_DPI = PNG_SCALE * DISPLAY_PX_PER_INCH
+#: No text on a figure is smaller than this [points]; at the column width a point is 4/3 of a
+#: CSS pixel, so 8 points read as 10.7 pixels (tests/test_plots.py checks every chart).
+MIN_FONT_PT = 8.0
 
 MICROSECONDS_PER_SECOND = 1e6
 MILLISECONDS_PER_SECOND = 1e3
@@ -98,24 +121,37 @@ class BookFigure(Figure):
     """A :class:`~matplotlib.figure.Figure` that shows itself as a PNG in a notebook.
 
     A figure made without pyplot has no inline backend to display it; this one renders
-    itself through Agg when it is a cell's value, once.
+    itself through Agg when it is a cell's value, once: at :data:`EXPORT_DPI`, with its
+    display width in the output's metadata (:func:`figure_png_for_display`).
     """
 
-    def _repr_png_(self) -> bytes:
-        return figure_png(self)
+    def _repr_png_(self) -> tuple[bytes, dict[str, int]]:
+        return figure_png_for_display(self)
 
 
 def figure_png(fig: Figure, **savefig_kw: Any) -> bytes:
-    """PNG bytes of ``fig``, rendered with Agg (no pyplot, no global backend change)."""
+    """PNG bytes of ``fig``, rendered with Agg (no pyplot, no global backend change), at
+    :data:`EXPORT_DPI` unless ``dpi=`` says otherwise."""
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", **savefig_kw)
+    fig.savefig(buf, format="png", **({"dpi": EXPORT_DPI} | savefig_kw))
     return buf.getvalue()
 
 
+def display_width_px(fig: Figure) -> int:
+    """The width [CSS pixels] at which ``fig`` is shown: its width in inches times 96."""
+    return round(fig.get_figwidth() * DISPLAY_PX_PER_INCH)
+
+
+def figure_png_for_display(fig: Figure) -> tuple[bytes, dict[str, int]]:
+    """``(png, {"width": w})``: the PNG at :data:`PNG_SCALE` times its display width ``w``
+    [CSS pixels], which the notebook and the site show it at (IPython output metadata)."""
+    return figure_png(fig), {"width": display_width_px(fig)}
+
+
 def register_ipython_png() -> bool:
-    """Make IPython show a :class:`BookFigure` through ``BookFigure._repr_png_``.
+    """Make IPython show a :class:`BookFigure` through :func:`figure_png_for_display`.
 
     ``%matplotlib inline`` registers a PNG printer for every Figure that saves with
     ``bbox_inches="tight"``: on top of the constrained layout that is one more full layout
@@ -127,7 +163,7 @@ def register_ipython_png() -> bool:
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None or not hasattr(shell, "display_formatter"):
         return False
-    shell.display_formatter.formatters["image/png"].for_type(BookFigure, figure_png)
+    shell.display_formatter.formatters["image/png"].for_type(BookFigure, figure_png_for_display)
     return True
 
 
@@ -366,6 +402,7 @@ class RegionShading:
                 fontsize=9,
                 color="#333333",
                 gid=f"region-{name}",
+                bbox=LABEL_BOX,  # a line under the label is hidden, not crossed
             )
             for name in ("memory", "compute")
         }
@@ -397,6 +434,11 @@ class RegionShading:
         )
         narrow = edge > 0 and high / edge < 10
         self.labels["compute"].set_text("compute-\nbound" if narrow else "compute-bound")
+        if narrow:  # too narrow to centre the label on: keep it inside, at the right edge
+            self.labels["compute"].set_x(high / 1.03)
+            self.labels["compute"].set_ha("right")
+        else:
+            self.labels["compute"].set_ha("center")
 
 
 class SweetSpotMarker:
@@ -528,7 +570,7 @@ class Offset(NamedTuple):
 
 
 #: Places for a marker's label, best first: the four diagonals close to the point, straight
-#: above and below it, then the diagonals a line further out.
+#: above and below it, the diagonals a line further out, beside it, then further still.
 MARKER_OFFSETS: tuple[Offset, ...] = (
     Offset(6, 6, "left", "bottom"),
     Offset(-6, 6, "right", "bottom"),
@@ -540,6 +582,14 @@ MARKER_OFFSETS: tuple[Offset, ...] = (
     Offset(-6, 18, "right", "bottom"),
     Offset(6, -18, "left", "top"),
     Offset(-6, -18, "right", "top"),
+    Offset(9, 0, "left", "center"),
+    Offset(-9, 0, "right", "center"),
+    Offset(0, 24, "center", "bottom"),
+    Offset(0, -24, "center", "top"),
+    Offset(6, 32, "left", "bottom"),
+    Offset(-6, 32, "right", "bottom"),
+    Offset(6, -32, "left", "top"),
+    Offset(-6, -32, "right", "top"),
 )
 
 
@@ -554,8 +604,8 @@ class LabelPlacer(Artist):
     low z-order makes it run before the labels are drawn, after the layout has settled.
     """
 
-    #: Clearance around an obstacle [pixels].
-    PAD_PX = 2.0
+    #: Clearance around an obstacle [points] (the same on screen and in a 2x PNG).
+    PAD_PT = 2.0
     #: Weight of a pixel of overlap with text (or outside the axes), and of a curve point.
     TEXT_WEIGHT = 20.0
     CURVE_WEIGHT = 25.0
@@ -596,9 +646,8 @@ class LabelPlacer(Artist):
     def draw(self, renderer: RendererBase) -> None:
         if not self.get_visible():
             return
-        boxes = [
-            _padded(a.get_window_extent(renderer), self.PAD_PX) for a in self.obstacles if _shown(a)
-        ]
+        pad = renderer.points_to_pixels(self.PAD_PT)
+        boxes = [_padded(a.get_window_extent(renderer), pad) for a in self.obstacles if _shown(a)]
         points, radius = self._points(renderer)
         boxes += [
             Bbox.from_extents(x - radius, y - radius, x + radius, y + radius) for x, y in points
@@ -612,7 +661,7 @@ class LabelPlacer(Artist):
                 own = np.hypot(*(points - anchor).T) <= 1.0
                 others = points[~own] if name in self.marker_groups else points[:0]
                 scene = _Scene(boxes, curve, anchor, others)
-                boxes.append(_padded(self._place(ann, offsets, renderer, scene), self.PAD_PX))
+                boxes.append(_padded(self._place(ann, offsets, renderer, scene), pad))
 
     def _anchor(self, ann: Annotation) -> np.ndarray:
         """The point [pixels] that ``ann`` labels."""
@@ -621,12 +670,13 @@ class LabelPlacer(Artist):
 
     def _points(self, renderer: RendererBase) -> tuple[np.ndarray, float]:
         """Marker points [pixels] and the radius [pixels] to keep clear around each."""
-        xy, radius = [np.empty((0, 2))], self.PAD_PX
+        pad = renderer.points_to_pixels(self.PAD_PT)
+        xy, radius = [np.empty((0, 2))], pad
         for line in self.point_sets:
             if line.get_visible() and len(line.get_xdata()):
                 xy.append(line.get_transform().transform(line.get_xydata()))
                 size = renderer.points_to_pixels(line.get_markersize())
-                radius = max(radius, size / 2 + self.PAD_PX)
+                radius = max(radius, size / 2 + pad)
         points = np.concatenate(xy)
         return points[np.all(np.isfinite(points), axis=1)], radius
 
@@ -924,6 +974,17 @@ class CostPanel:
             self.ax.set_ylim(0, 6 * floor)
 
 
+#: Places for the latency chart's step-time label, best first: above its line near the left
+#: edge, a little further up or right, then below the line.
+LATENCY_FLOOR_OFFSETS: tuple[Offset, ...] = (
+    Offset(6, 7, "left", "bottom"),
+    Offset(6, 14, "left", "bottom"),
+    Offset(40, 7, "left", "bottom"),
+    Offset(6, -7, "left", "top"),
+    Offset(40, -7, "left", "top"),
+)
+
+
 def floor_offsets(above: bool) -> list[Offset]:
     """Places for the floor label, best first: at the right edge of the axes on the side of
     the floor line given by ``above`` (then the other side), then further left."""
@@ -1025,10 +1086,10 @@ class LatencyPanel:
             )[0]
             for name, (label, style) in spec.items()
         }
-        self.floor_text = ax.annotate(  # the step time at the left edge, just above the line
+        self.floor_text = ax.annotate(  # the step time at the left edge, above the line
             "",
             (1, 0),
-            xytext=(6, 4),
+            xytext=(LATENCY_FLOOR_OFFSETS[0].dx, LATENCY_FLOOR_OFFSETS[0].dy),
             textcoords="offset points",
             ha="left",
             va="bottom",
@@ -1043,11 +1104,11 @@ class LatencyPanel:
         self.floor_text.set_visible(not compact)
         self.placer = LabelPlacer(ax)
         self.points = PointMarkers(ax, self.placer)
-        place = {"loc": "upper left", "bbox_to_anchor": (0.0, 0.88), "framealpha": 0.9}
+        # Below the region labels, above the flat step time at small batches.
+        place = {"loc": "center left", "bbox_to_anchor": (0.0, 0.55), "framealpha": 0.9}
         legend_artist = ax.legend(fontsize=8.5, **(legend or place))
         self.placer.obstacles += [
             legend_artist,
-            self.floor_text,
             *(self.regions.labels.values() if self.regions else ()),
             *((self.sweet.text,) if self.sweet else ()),
         ]
@@ -1080,6 +1141,7 @@ class LatencyPanel:
         first = float(total[0])
         self.floor_text.xy = (low, first)
         self.floor_text.set_text(f"T = {format_sig(first)} ms at B = {format_batch(low)}")
+        self.placer.set_group("floor", [(self.floor_text, LATENCY_FLOOR_OFFSETS)])
         spot = rl.sweet_spot(model, hw, context, precision)
         if self.regions is not None:
             self.regions.update(spot, low, high)
@@ -1123,14 +1185,15 @@ def latency_and_cost_chart(
     markers: Mapping[str, float] | None = None,
     gpus: int = 1,
 ) -> Figure:
-    """The latency chart (left) and the cost chart (right) on the same batch axis: both turn
-    at the same batch, the sweet spot."""
+    """The latency chart (top) and the cost chart (below it) on one batch axis: both turn at
+    the same batch, the sweet spot, which lines up from one panel to the other."""
     low, high = _batch_axis(model, hw, context, precision, batch)
-    fig = new_figure(WIDE_FIGSIZE)
-    ax_lat, ax_cost = fig.subplots(1, 2)
+    fig = new_figure(STACKED_FIGSIZE)
+    ax_lat, ax_cost = fig.subplots(2, 1, sharex=True)
     batches = batch_grid(low, high)
     LatencyPanel(ax_lat).update(model, hw, context, precision, batches, gpus=gpus, markers=markers)
     CostPanel(ax_cost).update(model, hw, context, precision, batches, markers=markers)
+    ax_lat.set_xlabel("")  # one batch axis, under the lower panel
     ax_lat.set_title("latency: what a user waits per token", fontsize=10)
     ax_cost.set_title("cost: what the operator pays per token", fontsize=10)
     fig.suptitle(_title(model, hw, context, precision), fontsize=10.5)
@@ -1153,19 +1216,19 @@ def terms_chart(
     low, high = _batch_axis(model, hw, context, precision, batch)
     batches = batch_grid(low, high)
     terms = rl.cost_terms(model, hw, batches, context, precision)
-    fig = new_figure(WIDE_FIGSIZE)
+    fig = new_figure(TERMS_FIGSIZE)
     axes = fig.subplots(1, 3, sharey=True)
     titles = {
-        "weights": "weight traffic / B: falls as 1/B",
-        "kv": "KV traffic: flat",
+        "weights": "weights / B: falls as 1/B",
+        "kv": "KV cache: flat",
         "compute": "compute: flat",
     }
     values = terms._asdict()
     for ax, name in zip(axes, titles, strict=True):
-        style_axes(ax, BATCH_LABEL, COST_LABEL if name == "weights" else "", logy=True)
+        style_axes(ax, "", COST_LABEL if name == "weights" else "", logy=True)
         y = np.asarray(values[name]) * MICROSECONDS_PER_SECOND
         ax.plot(batches, y, gid=f"cost-{name}", **TERM_STYLE[name])
-        ax.set_title(titles[name], fontsize=10)
+        ax.set_title(titles[name], fontsize=9.5)
         ax.set_xlim(low, high)
         if not np.any(y > 0):
             ax.text(
@@ -1180,6 +1243,7 @@ def terms_chart(
             )
     positive = [np.asarray(v) * MICROSECONDS_PER_SECOND for v in values.values()]
     axes[0].set_ylim(*log_limits(positive, headroom=2.0))
+    fig.supxlabel(BATCH_LABEL, fontsize=rcParams["axes.labelsize"])
     fig.suptitle(_title(model, hw, context, precision), fontsize=10.5)
     return fig
 
@@ -1292,33 +1356,24 @@ def sweet_spot_vs_context_chart(
         color = PALETTE[CASE_COLORS[i % len(CASE_COLORS)]]
         held = contexts[contexts <= m.context_limit]  # each model up to its own limit
         spots = np.asarray(rl.sweet_spot(m, hw, held, precision), dtype=float)
+        end = rl.critical_context(m, hw, precision)
+        ends_here = low <= end <= min(high, m.context_limit)
         ax.plot(
             held,
             np.where(np.isfinite(spots), spots, np.nan),
             color=color,
             linewidth=2.0,
             gid=f"sweet-spot-{m.name}",
-            label=m.name,
+            label=f"{m.name}: none past L ≈ {end:,.0f}" if ends_here else m.name,
         )
-        end = rl.critical_context(m, hw, precision)
-        if low <= end <= min(high, m.context_limit):
+        if ends_here:
             ax.axvline(end, color=color, linestyle=":", linewidth=1.2, gid=f"vanishes-{m.name}")
-            ax.annotate(
-                f"none past L ≈ {end:,.0f}",
-                (end, 0.04 + 0.07 * i),
-                xycoords=ax.get_xaxis_transform(),
-                xytext=(4, 0),
-                textcoords="offset points",
-                fontsize=8.5,
-                color=color,
-                bbox=LABEL_BOX,
-            )
     ax.set_xlim(low, high)
     start = [rl.sweet_spot(m, hw, low, precision) for m in models]
     finite_start = [b for b in start if math.isfinite(b)]
     if finite_start:
         ax.set_ylim(top=100 * max(finite_start))
-    ax.legend(fontsize=8.5, loc="upper left", framealpha=0.9)
+    ax.legend(fontsize=8.5, **(LEGEND_BELOW | {"ncol": 2, "bbox_to_anchor": (0.5, -0.16)}))
     ax.set_title(f"on {hw.name}, {precision.upper()}", fontsize=10)
     return fig
 
