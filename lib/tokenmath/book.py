@@ -6,7 +6,8 @@ and what a table holds; these helpers only hand it to the site builder or the no
 - :func:`glue_all` stores ``{name: value}`` pairs for the ``{glue:text}`` roles of a page's
   prose, one call instead of one ``glue(...)`` line per number.
 - :func:`table` shows rows as a Markdown table: every table of the book goes through it, so
-  they all look the same on the site (the theme's table style) and in JupyterLab.
+  they all look the same on the site (the theme's table style) and in JupyterLab;
+  :func:`escape` makes a cell of plain text (a source, a price) show as typed.
 
 >>> t = table([["h100-sxm", 989.4], ["b200", 2250.0]], ["accelerator", "TFLOP/s"])
 >>> print(t.data)
@@ -53,6 +54,23 @@ def glue_all(values: Mapping[str, Any]) -> None:
         return
     for name, value in values.items():
         glue(name, value, display=False)
+
+
+#: Characters that Markdown (MyST) would read as markup in a table cell of plain text.
+MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_$[]<>"})
+
+
+def escape(text: str) -> str:
+    """``text`` with Markdown's special characters escaped, to show it as plain text in a
+    :func:`table` (a source that says "$2.79 per hour" must not start a formula). A pipe
+    needs nothing here: :func:`table` escapes it in every cell.
+
+    >>> print(escape("RunPod, $2.79/h; Lambda, $2.86/h"))
+    RunPod, \\$2.79/h; Lambda, \\$2.86/h
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string; got {text!r}")
+    return text.translate(MARKDOWN_SPECIALS)
 
 
 def _cell(value: Any) -> str:
