@@ -73,3 +73,44 @@ def test_hygiene_check_catches_outputs() -> None:
     cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
     nb.cells = [cell]
     assert len(hygiene_problems(nb)) == 2
+
+
+# --------------------------------------------------------------------------- glue plumbing
+
+HIDDEN_ON_SITE = {"remove-cell", "remove-input"}
+
+
+def visible_glue_cells(nb: nbformat.NotebookNode) -> list[str]:
+    """Code cells the site shows whose code glues numbers for the prose: plumbing that belongs
+    in a hidden ``tm.book.glue_all({...})`` cell (tagged remove-cell) instead."""
+    found = []
+    for index, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code" or HIDDEN_ON_SITE & set(cell.metadata.get("tags", [])):
+            continue
+        if "glue(" in cell.source or "glue_all(" in cell.source:
+            found.append(f"cell {index} ({cell.get('id')})")
+    return found
+
+
+BOOK_NOTEBOOKS = [p for p in NOTEBOOKS if p.parent.name in ("chapters", "exercises")]
+
+
+@pytest.mark.parametrize("path", BOOK_NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_glue_plumbing_is_out_of_the_readers_way(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    shown = visible_glue_cells(nb)
+    assert not shown, (
+        f"{path.relative_to(ROOT)}: glue calls in cells the site shows: {shown}; move them to "
+        "a tm.book.glue_all({...}) cell tagged remove-cell"
+    )
+
+
+def test_glue_check_catches_a_visible_glue_line() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('x = 1\nglue("ch9_x", x, display=False)'),
+        nbformat.v4.new_code_cell(
+            'tm.book.glue_all({"ch9_x": x})', metadata={"tags": ["remove-cell"]}
+        ),
+    ]
+    assert len(visible_glue_cells(nb)) == 1
