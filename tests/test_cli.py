@@ -149,7 +149,7 @@ BAD_ARGS = [
             "--precision",
             "int4",
         ],
-        "precision must be one of 'bf16', 'fp8'; got 'int4'",
+        "precision must be one of 'bf16', 'fp8', 'fp4', 'mxfp4', 'native'; got 'int4'",
     ),  # fmt: skip
     (
         [

@@ -44,7 +44,9 @@ def test_builds_with_an_image_and_the_preset_defaults(explorer):
 def test_one_update_gives_the_library_numbers(explorer):
     r = explorer.update(batch=100, context=1024, gpus=16)
     assert r is not None
-    want = expected_readouts("deepseek-v3", "h100-sxm", 100, 1024, 16, 2.79)
+    want = expected_readouts(
+        "deepseek-v3", "h100-sxm", 100, 1024, 16, tm.hardware("h100-sxm").usd_per_hour
+    )
     for key, value in want.items():
         assert r[key] == pytest.approx(value), key
     assert f"{want['sweet_spot']:,.0f}" in explorer.readout_w.value

@@ -5,12 +5,14 @@
 >>> round(tm.sweet_spot(m, hw))
 5356
 
-The physics lives in :mod:`tokenmath.roofline`, the model and accelerator descriptions in
-:mod:`tokenmath.specs`, the sourced presets in :mod:`tokenmath.presets`; serving questions
-(latency floor, throughput, demand, fast tiers) in :mod:`tokenmath.serving` and the
-``tokenmath`` command in :mod:`tokenmath.cli`. Those two, figures
-(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
-(:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
+The physics lives in :mod:`tokenmath.roofline`, its modelling assumptions
+(:data:`FIRST_ORDER`, the default, and :data:`REFINED`) in :mod:`tokenmath.assumptions`,
+the model and accelerator descriptions in :mod:`tokenmath.specs`, the sourced presets in
+:mod:`tokenmath.presets`; serving questions (latency floor, throughput, demand, fast
+tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in
+:mod:`tokenmath.cli`. Those two, figures (:mod:`tokenmath.plots`), explorers
+(:mod:`tokenmath.widgets`) and answer checkers (:mod:`tokenmath.answers`) are imported on
+first use, so ``import tokenmath`` stays light.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .assumptions import FIRST_ORDER, REFINED, Assumptions
 from .presets import HARDWARE, MODELS, hardware, hardware_names, model, model_names
 from .roofline import (
     CostTerms,
@@ -38,11 +41,16 @@ from .roofline import (
 from .specs import (
     BYTES_PER_WEIGHT,
     FLOPS_PER_ACTIVE_PARAM,
+    KV_BYTES_PER_ELEMENT,
     AttentionGroup,
     Hardware,
     Model,
+    attention_flops_per_token,
+    compute_precision,
+    expected_experts_touched,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
+    routed_share_read,
 )
 
 __version__ = "0.1.0"
@@ -58,18 +66,25 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BYTES_PER_WEIGHT",
+    "FIRST_ORDER",
     "FLOPS_PER_ACTIVE_PARAM",
     "HARDWARE",
+    "KV_BYTES_PER_ELEMENT",
     "MODELS",
+    "REFINED",
+    "Assumptions",
     "AttentionGroup",
     "CostTerms",
     "Hardware",
     "Model",
+    "attention_flops_per_token",
     "batch1_penalty",
+    "compute_precision",
     "cost_floor",
     "cost_per_token",
     "cost_terms",
     "critical_context",
+    "expected_experts_touched",
     "hardware",
     "hardware_names",
     "kv_bytes_per_sequence",
@@ -79,6 +94,7 @@ __all__ = [
     "model",
     "model_names",
     "region",
+    "routed_share_read",
     "step_time",
     "step_time_terms",
     "sweet_spot",
