@@ -26,6 +26,7 @@ UNITS = {
     "nodes",
     "tokens",
     "fraction",
+    "ratio",
     "tokens/s",
     "tokens/s/node",
     "tokens/s/request",

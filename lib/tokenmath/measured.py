@@ -171,10 +171,10 @@ def measurements(
     >>> sweep = tm.measurements(case="vllm-llama-70b", metric="output_throughput")
     >>> len(sweep), sweep[0].batch, round(sweep[0].value, 1), sweep[0].unit
     (10, 1, 53.9, 'tokens/s')
-    >>> day = tm.measurements(case="deepseek-production", metric="nodes_average")[0]
-    >>> day.value, day.unit, day.chip
-    (226.75, 'nodes', 'h800')
-    >>> "batch" in day.not_stated
+    >>> decode = tm.measurements(case="deepseek-production", metric="decode_throughput")[0]
+    >>> decode.value, decode.unit, decode.chip, decode.context
+    (14800.0, 'tokens/s/node', 'h800', 4989.0)
+    >>> decode.batch is None and "batch" in decode.not_stated
     True
     """
     rows = _rows()
