@@ -14,6 +14,8 @@ pytestmark = pytest.mark.filterwarnings("error")
 # FACTS.md §2 / §5: (C_bf16, C_fp8 or None, BW bytes/s, HBM bytes, C/BW at BF16 rounded)
 FACTS_HARDWARE = {
     "a100-sxm-80gb": (312e12, None, 2.039e12, 80e9, 153),
+    "a100-sxm-40gb": (312e12, None, 1.555e12, 40e9, 201),  # A100 datasheet (MEASUREMENTS §4)
+    "h800": (989.4e12, 1978.9e12, 3.35e12, 80e9, 295),  # H100 figures (DeepSeek ISCA-25 §4.1)
     "h100-sxm": (989.4e12, 1978.9e12, 3.35e12, 80e9, 295),
     "h100-pcie": (756e12, 1513e12, 2.0e12, 80e9, 378),
     "h200": (989.4e12, 1978.9e12, 4.8e12, 141e9, 206),
@@ -28,6 +30,8 @@ FACTS_HARDWARE = {
 # FACTS.md §2.1: the range of typical rental prices, USD per accelerator-hour.
 FACTS_PRICE_RANGE = {
     "a100-sxm-80gb": (1.49, 2.49),
+    "a100-sxm-40gb": (1.84, 1.85),  # AWS p4d capacity block, $14.75 / 8
+    "h800": (2.0, 2.0),  # DeepSeek's assumption
     "h100-sxm": (1.65, 4.0),
     "h100-pcie": (1.99, 3.0),
     "h200": (2.25, 5.41),
@@ -235,4 +239,4 @@ def test_prices_follow_one_policy():
     assert price["a100-sxm-80gb"] < price["h100-sxm"] < price["h200"] < price["b200"]
     for hw in tm.HARDWARE:
         policy = " ".join(hw.sources).lower()
-        assert "midpoint" in policy or "list price" in policy, hw.name
+        assert any(w in policy for w in ("midpoint", "list price", "single quote")), hw.name

@@ -9,10 +9,12 @@ The physics lives in :mod:`tokenmath.roofline`, its modelling assumptions
 (:data:`FIRST_ORDER`, the default, and :data:`REFINED`) in :mod:`tokenmath.assumptions`,
 the model and accelerator descriptions in :mod:`tokenmath.specs`, the sourced presets in
 :mod:`tokenmath.presets`; serving questions (latency floor, throughput, demand, fast
-tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in
-:mod:`tokenmath.cli`. Those two, figures (:mod:`tokenmath.plots`), explorers
-(:mod:`tokenmath.widgets`) and answer checkers (:mod:`tokenmath.answers`) are imported on
-first use, so ``import tokenmath`` stays light.
+tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in :mod:`tokenmath.cli`.
+Published measurements of real systems are data (:func:`tokenmath.measured.measurements`,
+whose file is read on the first call) and the arithmetic of a day of serving on them is
+:mod:`tokenmath.fleet`. Serving, the command, the fleet arithmetic, figures
+(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
+(:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import importlib
 from typing import Any
 
 from .assumptions import FIRST_ORDER, REFINED, Assumptions
+from .measured import Measurement, measurements
 from .presets import HARDWARE, MODELS, hardware, hardware_names, model, model_names
 from .roofline import (
     CostTerms,
@@ -55,7 +58,7 @@ from .specs import (
 
 __version__ = "0.1.0"
 
-_LAZY = {"plots", "widgets", "answers", "cli", "serving"}
+_LAZY = {"plots", "widgets", "answers", "cli", "serving", "fleet"}
 
 
 def __getattr__(name: str) -> Any:
@@ -76,6 +79,7 @@ __all__ = [
     "AttentionGroup",
     "CostTerms",
     "Hardware",
+    "Measurement",
     "Model",
     "attention_flops_per_token",
     "batch1_penalty",
@@ -90,6 +94,7 @@ __all__ = [
     "kv_bytes_per_sequence",
     "kv_bytes_per_token",
     "max_batch",
+    "measurements",
     "min_gpus",
     "model",
     "model_names",

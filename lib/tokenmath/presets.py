@@ -8,9 +8,9 @@ Routed-expert weights are *computed* from each configuration's expert count and 
 (three matrices of ``d_model x d_expert`` per SwiGLU expert), never typed as a total.
 
 Accelerator prices follow one policy: the midpoint of the dated on-demand quotes for one
-accelerator that the sources give (a low and a high quote), or the vendor's own on-demand
-list price where one exists (Google's TPUs). Rental prices move fast; each entry names its
-quotes and their dates.
+accelerator that the sources give (a low and a high quote), the vendor's own on-demand list
+price where one exists (Google's TPUs), or the one quote there is (a single quote). Rental
+prices move fast; each entry names its quotes and their dates.
 """
 
 from __future__ import annotations
@@ -305,14 +305,35 @@ HARDWARE: tuple[Hardware, ...] = (
         notes="No FP8 tensor cores.",
     ),
     Hardware(
+        name="a100-sxm-40gb",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 312e12},
+        hbm_bytes_per_s=1.555e12,
+        hbm_bytes=40e9,
+        usd_per_hour=1.84,
+        price_date="valid to 2025-01-01",
+        scaleup_bytes_per_s=300e9,
+        sources=(
+            "NVIDIA A100 datasheet r4 (40 GB SXM: 312 TFLOP/s dense BF16, 1,555 GB/s, NVLink "
+            "600 GB/s), as tabulated at glennklockwood.com/garden/processors/A100",
+            "price: a single quote, AWS EC2 Capacity Block p4d.24xlarge (8 x A100 40GB) $14.75/h "
+            "= $1.84 per GPU-hour (rates valid to 2025-01-01); " + _PRICE_NOTE,
+        ),
+        notes="No FP8 tensor cores. The GPU of the FasterTransformer measurements.",
+    ),
+    Hardware(
         name="h100-sxm",
         vendor="NVIDIA",
         flops_per_s={"bf16": 989.4e12, "fp8": 1978.9e12},
         hbm_bytes_per_s=3.35e12,
         hbm_bytes=80e9,
+        scaleup_bytes_per_s=450e9,
+        scaleout_bytes_per_s=50e9,
         usd_per_hour=3.24,
         price_date="early 2026",
         sources=(
+            "NVLink 900 GB/s per GPU (450 GB/s each way); one 400 Gb/s InfiniBand NIC per GPU "
+            "(50 GB/s each way): MLPerf Inference v4.1 NVIDIA system descriptions",
             "NVIDIA H100 datasheet (1,979 / 3,958 TFLOP/s BF16 / FP8 with sparsity, half "
             "without; 3.35 TB/s; 80 GB), copied at archive-lib.hpctech.co.jp",
             "price: midpoint of $2.49-$3.99 typical on-demand (pricegpu.pages.dev, early 2026); "
@@ -335,14 +356,39 @@ HARDWARE: tuple[Hardware, ...] = (
         ),
     ),
     Hardware(
+        name="h800",
+        vendor="NVIDIA",
+        flops_per_s={"bf16": 989.4e12, "fp8": 1978.9e12},
+        hbm_bytes_per_s=3.35e12,
+        hbm_bytes=80e9,
+        usd_per_hour=2.00,
+        price_date="2025-02",
+        scaleup_bytes_per_s=200e9,
+        scaleout_bytes_per_s=50e9,
+        sources=(
+            "DeepSeek, Insights into DeepSeek-V3 (ISCA 2025, arXiv 2505.09343) §4.1: Hopper like "
+            "the H100 with FP64 and NVLink reduced, NVLink 400 GB/s (200 GB/s each way), one "
+            "400 Gb/s InfiniBand CX7 NIC per GPU; compute and memory taken from the H100 SXM",
+            "price: a single quote, DeepSeek's assumed lease of $2 per GPU-hour "
+            "(open-infra-index, day 6, February 2025)",
+        ),
+        notes="DeepSeek's serving GPU. No NVIDIA datasheet was reachable: the FLOP/s, HBM and "
+        "bandwidth are the H100 SXM's, as DeepSeek's paper describes it.",
+    ),
+    Hardware(
         name="h200",
         vendor="NVIDIA",
         flops_per_s={"bf16": 989.4e12, "fp8": 1978.9e12},
         hbm_bytes_per_s=4.8e12,
         hbm_bytes=141e9,
+        scaleup_bytes_per_s=450e9,
+        scaleout_bytes_per_s=50e9,
         usd_per_hour=3.83,
         price_date="2026-06",
         sources=(
+            "NVLink 900 GB/s per GPU (450 GB/s each way); 400 Gb/s InfiniBand per GPU (50 GB/s "
+            "each way; the system lists 10 NICs for 8 GPUs, 2 taken as storage): MLPerf "
+            "Inference v4.1 H200 system description",
             "NVIDIA H200 product page (4.8 TB/s, 141 GB; H100 compute)",
             "price: midpoint of packet.ai H200 SXM on-demand $2.25/h (June 2026) and AWS "
             "Capacity Block p5e $5.41 per GPU-hour (rates valid to 2025-01-01); " + _PRICE_NOTE,
@@ -354,9 +400,13 @@ HARDWARE: tuple[Hardware, ...] = (
         flops_per_s={"bf16": 2.25e15, "fp8": 4.5e15, "fp4": 9.0e15},
         hbm_bytes_per_s=8.0e12,
         hbm_bytes=180e9,
+        scaleup_bytes_per_s=900e9,
+        scaleout_bytes_per_s=50e9,
         usd_per_hour=4.68,
         price_date="2026-06",
         sources=(
+            "NVLink 5: 1.8 TB/s per GPU (900 GB/s each way); ConnectX-7 400 Gb/s per GPU (50 "
+            "GB/s each way): MLPerf Inference v6.0 Nebius B200 system description",
             "NVIDIA Blackwell technical brief, HGX B200 at 1,000 W (2.25 / 4.5 / 9 PFLOP/s "
             "dense BF16 / FP8 / FP4), as tabulated at glennklockwood.com/garden/processors/B200",
             "DGX B200 page: 64 TB/s for 8 GPUs = 8 TB/s each; 180 GB usable (MLCommons "
@@ -373,9 +423,13 @@ HARDWARE: tuple[Hardware, ...] = (
         flops_per_s={"bf16": 1307.4e12, "fp8": 2614.9e12},
         hbm_bytes_per_s=5.3e12,
         hbm_bytes=192e9,
+        scaleup_bytes_per_s=448e9,
+        scaleout_bytes_per_s=50e9,
         usd_per_hour=1.78,
         price_date="2026",
         sources=(
+            "Infinity Fabric: 7 links of 128 GB/s (64 GB/s each way), 448 GB/s each way in all "
+            "(AMD CDNA 3 white paper, Table 2); 400 Gb/s NDR per GPU on Azure ND MI300X v5",
             "AMD Instinct MI300X specifications (1,307.4 / 2,614.9 TFLOP/s dense BF16 / FP8, "
             "5.3 TB/s, 192 GB), as used in alpharomercoma/MI300X-vs-H200 METHODOLOGY.md",
             "price: midpoint of TensorWave $1.71/h and Vultr $1.85/h (gpu.blog, undated); "
