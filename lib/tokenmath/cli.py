@@ -9,7 +9,8 @@
                    [--assume refined] [--json]
 
 ``--assume`` picks a named assumption set: ``first-order`` (the default, the seed's model) or
-``refined`` (:data:`tokenmath.REFINED`: expected expert reads and attention arithmetic).
+``refined`` (:data:`tokenmath.assumptions.REFINED`: expected expert reads and attention
+arithmetic).
 
 Human output is a small table with units; ``--json`` prints one JSON object (an infinite
 sweet spot or batch becomes ``null``). A bad argument prints one line on stderr and exits
