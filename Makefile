@@ -21,10 +21,12 @@ SITE := _build/html
 NOTEBOOK_DIRS := chapters exercises
 JB_STRICT := -W -n --keep-going
 PORT ?= 8000
-# make grade: the folder of submissions, seconds per notebook, notebooks run at once.
+# make grade: the folder of submissions, seconds per notebook, notebooks run at once, and
+# whether to refuse grading without the sandbox (auto: warn and go on; require: refuse).
 SUBMISSIONS ?=
 GRADE_TIMEOUT ?= 120
 GRADE_JOBS ?= 2
+GRADE_SANDBOX ?= auto
 KIT := _build/student
 # pytest-xdist workers for `make test` (notebooks run in parallel; 0 = no xdist).
 PYTEST_WORKERS ?= 2
@@ -108,11 +110,15 @@ student: $(LAB_INSTALLED)
 	@echo "Class kit (no solutions, no answer key): $(CURDIR)/$(KIT); see teaching/teachers.md"
 
 # Grades with the kit the students have (built first if there is none).
+ifneq ($(filter grade,$(MAKECMDGOALS)),)
+ifeq ($(strip $(SUBMISSIONS)),)
+$(error usage: make grade SUBMISSIONS=folder (one folder per student, holding their notebooks))
+endif
+endif
 grade: $(LAB_INSTALLED)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder"; exit 2; }
 	@ls $(KIT)/wheels/tokenmath-*.whl >/dev/null 2>&1 || $(MAKE) student
 	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" --kit $(KIT) \
-	  --timeout $(GRADE_TIMEOUT) --jobs $(GRADE_JOBS)
+	  --timeout $(GRADE_TIMEOUT) --jobs $(GRADE_JOBS) --sandbox $(GRADE_SANDBOX)
 
 pdf: $(INSTALLED)
 	@$(forget_stale_outputs)
