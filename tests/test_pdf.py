@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
 CHAPTER = "chapters/04_cost_chart.html"
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
@@ -32,14 +31,13 @@ pdf = _load("pdf_edition")
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory) -> dict[str, dict]:
-    assert (SITE / CHAPTER).is_file(), "build the site first (make book)"
+def printed(site_url: str, tmp_path_factory) -> dict[str, dict]:
+    """One chapter of the built site, printed with and without its solutions."""
     out = tmp_path_factory.mktemp("pdf")
-    with pdf.served(SITE) as base:
-        return {
-            "full": pdf.print_page(base + CHAPTER, out / "full.pdf"),
-            "student": pdf.print_page(base + CHAPTER, out / "student.pdf", student=True),
-        }
+    return {
+        "full": pdf.print_page(site_url + CHAPTER, out / "full.pdf"),
+        "student": pdf.print_page(site_url + CHAPTER, out / "student.pdf", student=True),
+    }
 
 
 def test_a_chapter_prints_with_math_typeset_and_nothing_clipped(printed) -> None:

@@ -67,7 +67,8 @@ PRINT_CSS = """
   div.highlight, .cell_output, .output { overflow: visible !important;
     max-height: none !important; }
   img, svg, figure { max-width: 100% !important; height: auto; }
-  figure, .figure, img, table, mjx-container[display="true"] { break-inside: avoid; }
+  figure, .figure, img, table, mjx-container[display="true"], div.cell_input, div.highlight,
+  .cell_output { break-inside: avoid; }
   .table-wrapper, .pst-scrollable-table-container { overflow: visible !important; }
   table { max-width: 100% !important; font-size: 90%; }
   table td, table th { overflow-wrap: anywhere; }
