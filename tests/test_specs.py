@@ -122,8 +122,8 @@ def test_attention_group_bytes_per_token_by_kind():
     mla = AttentionGroup(layers=3, kind="mla", latent_dim=576)
     assert mla.elements_per_token_per_layer == 576
     assert mla.bytes_per_token == 3 * 576 * 2
-    fp8_cache = AttentionGroup(layers=2, kind="gqa", kv_heads=1, head_dim=8, bytes_per_element=1)
-    assert fp8_cache.bytes_per_token == 32
+    gqa = AttentionGroup(layers=2, kind="gqa", kv_heads=1, head_dim=8)
+    assert gqa.cache_bytes_per_token("fp8") == 32 == gqa.bytes_per_token / 2
     shared = AttentionGroup(layers=9, kind="gqa", kv_heads=8, head_dim=128, shares_kv=True)
     assert shared.bytes_per_token == 0
 
@@ -146,7 +146,8 @@ def test_model_derived_figures():
     assert m.flops_per_token() == 2 * 37e9
     assert m.layers == 61
     assert tm.FLOPS_PER_ACTIVE_PARAM == 2.0
-    assert tm.BYTES_PER_WEIGHT == {"bf16": 2.0, "fp8": 1.0}
+    assert tm.BYTES_PER_WEIGHT == {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5, "mxfp4": 4.25 / 8}
+    assert tm.KV_BYTES_PER_ELEMENT == {"bf16": 2.0, "fp8": 1.0}
 
 
 def test_hardware_derived_figures():

@@ -44,7 +44,9 @@ def test_builds_with_an_image_and_the_preset_defaults(explorer):
 def test_one_update_gives_the_library_numbers(explorer):
     r = explorer.update(batch=100, context=1024, gpus=16)
     assert r is not None
-    want = expected_readouts("deepseek-v3", "h100-sxm", 100, 1024, 16, 2.79)
+    want = expected_readouts(
+        "deepseek-v3", "h100-sxm", 100, 1024, 16, tm.hardware("h100-sxm").usd_per_hour
+    )
     for key, value in want.items():
         assert r[key] == pytest.approx(value), key
     assert f"{want['sweet_spot']:,.0f}" in explorer.readout_w.value
@@ -97,6 +99,10 @@ def test_fp8_on_a_chip_without_it(explorer):
         ({"usd_per_gpu_hour": -1.0}, "usd_per_gpu_hour"),
         ({"gpus": 0}, "gpus"),
         ({"colour": "red"}, "colour"),
+        ({"batch": 10**400}, "batch must be finite"),
+        ({"context": 10**400}, "context must be finite"),
+        ({"gpus": 10**400}, "gpus must be a whole number from 1 to 4,096"),
+        ({"gpus": 1e308}, "gpus must be a whole number from 1 to 4,096"),
     ],
 )
 def test_bad_inputs_show_a_message_not_a_traceback(explorer, changes, words):

@@ -5,10 +5,15 @@
 >>> round(tm.sweet_spot(m, hw))
 5356
 
-The physics lives in :mod:`tokenmath.roofline`, the model and accelerator descriptions in
-:mod:`tokenmath.specs`, the sourced presets in :mod:`tokenmath.presets`; serving questions
-(latency floor, throughput, demand, fast tiers) in :mod:`tokenmath.serving` and the
-``tokenmath`` command in :mod:`tokenmath.cli`. Those two, figures
+The physics lives in :mod:`tokenmath.roofline`, its modelling assumptions
+(:data:`FIRST_ORDER`, the default, and :data:`REFINED`) in :mod:`tokenmath.assumptions`,
+the model and accelerator descriptions in :mod:`tokenmath.specs`, the KV cache per layer
+group, per replica and as read off a price in :mod:`tokenmath.kvcache`, the sourced presets in
+:mod:`tokenmath.presets`; serving questions (latency floor, throughput, demand, fast
+tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in :mod:`tokenmath.cli`.
+Published measurements of real systems are data (:func:`tokenmath.measured.measurements`,
+whose file is read on the first call) and the arithmetic of a day of serving on them is
+:mod:`tokenmath.fleet`. Serving, the command, the fleet arithmetic, figures
 (:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`), answer checkers
 (:mod:`tokenmath.answers`) and the notebooks' glue and table helpers (:mod:`tokenmath.book`)
 are imported on first use, so ``import tokenmath`` stays light.
@@ -19,6 +24,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .assumptions import FIRST_ORDER, REFINED, Assumptions
+from .kvcache import (
+    GroupCache,
+    cache_by_group,
+    cache_capacity_tokens,
+    cost_multiple,
+    implied_kv_bytes_per_token,
+)
+from .measured import Measurement, measurements
 from .presets import HARDWARE, MODELS, hardware, hardware_names, model, model_names
 from .roofline import (
     CostTerms,
@@ -39,16 +53,21 @@ from .roofline import (
 from .specs import (
     BYTES_PER_WEIGHT,
     FLOPS_PER_ACTIVE_PARAM,
+    KV_BYTES_PER_ELEMENT,
     AttentionGroup,
     Hardware,
     Model,
+    attention_flops_per_token,
+    compute_precision,
+    expected_experts_touched,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
+    routed_share_read,
 )
 
 __version__ = "0.1.0"
 
-_LAZY = {"plots", "widgets", "answers", "cli", "serving", "book"}
+_LAZY = {"plots", "widgets", "answers", "cli", "serving", "fleet", "book"}
 
 
 def __getattr__(name: str) -> Any:
@@ -59,27 +78,42 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BYTES_PER_WEIGHT",
+    "FIRST_ORDER",
     "FLOPS_PER_ACTIVE_PARAM",
     "HARDWARE",
+    "KV_BYTES_PER_ELEMENT",
     "MODELS",
+    "REFINED",
+    "Assumptions",
     "AttentionGroup",
     "CostTerms",
+    "GroupCache",
     "Hardware",
+    "Measurement",
     "Model",
+    "attention_flops_per_token",
     "batch1_penalty",
+    "cache_by_group",
+    "cache_capacity_tokens",
+    "compute_precision",
     "cost_floor",
+    "cost_multiple",
     "cost_per_token",
     "cost_terms",
     "critical_context",
+    "expected_experts_touched",
     "hardware",
     "hardware_names",
+    "implied_kv_bytes_per_token",
     "kv_bytes_per_sequence",
     "kv_bytes_per_token",
     "max_batch",
+    "measurements",
     "min_gpus",
     "model",
     "model_names",
     "region",
+    "routed_share_read",
     "step_time",
     "step_time_terms",
     "sweet_spot",

@@ -23,9 +23,28 @@ def _as_float_array(name: str, value: ArrayLike) -> np.ndarray:
         raise ValueError(f"{name} must be a number; got the boolean {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
+    except OverflowError:
+        raise ValueError(
+            f"{name} must be finite (at most about 1.8e308); got a number too large for a float"
+        ) from None
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers; got {value!r}") from None
+        raise ValueError(
+            f"{name} must be a number or an array of numbers; got {echo(value)}"
+        ) from None
     return arr
+
+
+#: Most accelerators one replica may have: beyond this a step time underflows toward 0.
+MAX_GPUS = 1_000_000
+
+#: Longest piece of a bad value echoed back in an error message.
+_ECHO = 60
+
+
+def echo(value: Any) -> str:
+    """``repr(value)``, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= _ECHO else f"{text[:_ECHO]}... ({len(text):,} characters)"
 
 
 def first_index(bad: np.ndarray) -> tuple[int, ...]:
@@ -92,7 +111,16 @@ def positive_int(name: str, value: Any) -> int:
     whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
     whole = whole or (isinstance(value, float) and value.is_integer())
     if not whole or value < 1:
-        raise ValueError(f"{name} must be a whole number >= 1; got {value!r}")
+        raise ValueError(f"{name} must be a whole number >= 1; got {echo(value)}")
+    return int(value)
+
+
+def gpu_count(value: Any, name: str = "gpus") -> int:
+    """``value`` as a whole number of accelerators from 1 to :data:`MAX_GPUS`."""
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    whole = whole or (isinstance(value, float) and value.is_integer())
+    if not whole or not 1 <= value <= MAX_GPUS:
+        raise ValueError(f"{name} must be a whole number from 1 to {MAX_GPUS:,}; got {echo(value)}")
     return int(value)
 
 

@@ -12,6 +12,11 @@ weight read and ``T_compute`` proportional to ``B``. From that:
 * a replica that serves a steady demand of ``D`` tokens per second runs, by Little's law,
   at the batch ``B = D x T(B)`` (:func:`batch_for_demand`).
 
+Every function takes the keyword arguments ``kv_precision`` and ``assume`` of
+:mod:`tokenmath.roofline`. Where expected expert reads make the weight traffic grow with the
+batch, the inverses (batch for a demand, a cost, a step time) have no closed form and are
+solved by bisection, bracketed by the all-weights answer.
+
 Like the roofline, these functions ignore whether the batch fits in memory; compare with
 :func:`tokenmath.roofline.max_batch`. ``batch``, ``context`` and ``tokens_per_s`` broadcast
 as numpy arrays; a 0-d result comes back as a plain ``float``. The arguments mean what they
@@ -20,13 +25,15 @@ mean in :mod:`tokenmath.roofline`; ``tokens_per_s`` is a demand in output tokens
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
 
 from . import _validate as v
-from .roofline import cost_floor, cost_per_token, cost_terms, step_time, sweet_spot
-from .specs import Hardware, Model
+from .assumptions import FIRST_ORDER, Assumptions
+from .roofline import _bisect_root, cost_floor, cost_per_token, cost_terms, step_time, sweet_spot
+from .specs import Hardware, Model, routed_share_read
 
 __all__ = [
     "FastTier",
@@ -58,16 +65,48 @@ class FastTier(NamedTuple):
     price_multiple: float | np.ndarray
 
 
+class _Branches(NamedTuple):
+    """Batch-1 cost terms as arrays [GPU-s], and the weight read as a function of batch."""
+
+    weights: np.ndarray  # all-weights read, GPU-seconds per step
+    kv: np.ndarray  # GPU-seconds per sequence
+    compute: np.ndarray  # GPU-seconds per sequence
+    expected: bool  # True when the weight read grows with the batch
+
+    def weight_read(self, model: Model, hw: Hardware, precision: str, assume, batch):
+        """GPU-seconds to read the weights one step of ``batch`` sequences touches."""
+        share = routed_share_read(model, batch)
+        return model.weight_bytes(precision, share) / (hw.hbm_bytes_per_s * assume.mem_efficiency)
+
+
+def _branches(model, hw, context, precision, kv_precision, assume) -> _Branches:
+    """The batch-1 terms with every weight read (the bracket for the bisections)."""
+    all_weights = replace(assume, expert_reads="all")
+    t = cost_terms(
+        model, hw, 1.0, context, precision, kv_precision=kv_precision, assume=all_weights
+    )
+    expected = assume.expert_reads == "expected" and model.routed_params > 0
+    return _Branches(*(np.asarray(x) for x in t), expected=expected)
+
+
 def latency_floor(
-    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16", gpus: int = 1
+    model: Model,
+    hw: Hardware,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
     """Shortest time between two tokens that a user can see, in seconds.
 
-    This is the step time of a batch of one sequence: the replica reads every weight and
-    that one sequence's KV cache (or computes, if that takes longer). No batch is faster,
-    because step time never falls as the batch grows; and at context 0 it is the weight
-    read alone, ``weight bytes / (gpus x BW)``. Only more bandwidth (more GPUs per replica,
-    faster memory, fewer bytes per weight) lowers it.
+    This is the step time of a batch of one sequence: the replica reads every weight (or,
+    with expected expert reads, the shared weights and one token's experts) and that one
+    sequence's KV cache (or computes, if that takes longer). No batch is faster, because
+    step time never falls as the batch grows; and at context 0 in the first-order model it
+    is the weight read alone, ``weight bytes / (gpus x BW)``. Only more bandwidth (more GPUs
+    per replica, faster memory, fewer bytes per weight) lowers it.
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -76,19 +115,28 @@ def latency_floor(
     >>> round(latency_floor(m, hw, gpus=8) * 1e3, 1)    # ms, on an 8-GPU replica
     50.1
     """
-    return step_time(model, hw, 1.0, context, precision, gpus)
+    return step_time(
+        model, hw, 1.0, context, precision, gpus, kv_precision=kv_precision, assume=assume
+    )
 
 
 def max_throughput(
-    model: Model, hw: Hardware, context: v.ArrayLike = 0, precision: str = "bf16", gpus: int = 1
+    model: Model,
+    hw: Hardware,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
     """Most tokens per second that one replica can generate, as the batch grows without bound.
 
-    Throughput is ``batch / step_time = gpus / cost_per_token``, so its ceiling is
-    ``gpus / cost_floor``. When the compute line lies above the KV line this is
-    ``gpus x C / FLOPs per token``, reached at the sweet spot and held beyond it. When the
-    KV line lies on or above the compute line it is ``gpus x BW / KV bytes per sequence``,
-    approached as the batch grows but never reached.
+    Throughput is ``batch / step_time = gpus / cost_per_token``, so its ceiling is ``gpus /
+    cost_floor``. When the compute line lies above the KV line this is ``gpus x C / FLOPs per
+    token``, reached at the sweet spot and held beyond it. When the KV line lies on or above the
+    compute line it is ``gpus x BW / KV bytes per sequence``, approached as the batch grows but
+    never reached.
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -97,8 +145,9 @@ def max_throughput(
     >>> round(max_throughput(m, hw, gpus=8))
     106962
     """
-    n_gpus = v.positive_int("gpus", gpus)
-    return v.scalar_or_array(n_gpus / np.asarray(cost_floor(model, hw, context, precision)))
+    n_gpus = v.gpu_count(gpus)
+    floor = cost_floor(model, hw, context, precision, kv_precision=kv_precision, assume=assume)
+    return v.scalar_or_array(n_gpus / np.asarray(floor))
 
 
 def _demand_and_ceiling(
@@ -108,13 +157,14 @@ def _demand_and_ceiling(
     context: v.ArrayLike,
     precision: str,
     gpus: int,
+    kw: dict,
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """``gpus`` checked, then the demand [tokens/s], one replica's :func:`max_throughput`
-    [tokens/s] and whether a sweet spot reaches it, all three broadcast together."""
-    n_gpus = v.positive_int("gpus", gpus)
+    [tokens/s] and whether a finite batch reaches it, all three broadcast together."""
+    n_gpus = v.gpu_count(gpus)
     demand = v.positive("tokens_per_s", tokens_per_s)
-    ceiling = np.asarray(max_throughput(model, hw, context, precision, n_gpus))
-    reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision)))
+    ceiling = np.asarray(max_throughput(model, hw, context, precision, n_gpus, **kw))
+    reachable = np.isfinite(np.asarray(sweet_spot(model, hw, context, precision, **kw)))
     demand, ceiling = v.broadcast(tokens_per_s=demand, context=ceiling)
     return n_gpus, demand, ceiling, np.broadcast_to(reachable, demand.shape)
 
@@ -126,25 +176,28 @@ def batch_for_demand(
     context: v.ArrayLike = 0,
     precision: str = "bf16",
     gpus: int = 1,
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
     """Steady-state batch of one replica that serves ``tokens_per_s`` output tokens per second.
 
     Each step produces one token for each of the ``B`` sequences in ``T(B)`` seconds, so a
     replica keeps up with a demand ``D`` when ``B / T(B) = D``, that is ``B = D x T(B)``
-    (Little's law: sequences in service = arrival rate x time in service). Below the
-    replica's maximum throughput the solution lies on the memory branch,
+    (Little's law: sequences in service = arrival rate x time in service). In the
+    first-order model the solution lies on the memory branch,
     ``T(B) = (t_w + B t_kv) / gpus`` with ``t_w`` and ``t_kv`` the weight and KV terms of
     :func:`tokenmath.roofline.cost_terms`, and in closed form::
 
         B = D x t_w / (gpus - D x t_kv)
 
-    The result is an average batch and need not be a whole number. A demand equal to
-    :func:`max_throughput` (to a relative 1e-12) is met at the sweet spot, the smallest batch
-    that reaches it.
+    With expected expert reads the weight read grows with ``B`` and the memory branch is
+    solved by bisection. The result is an average batch and need not be a whole number. A demand
+    equal to :func:`max_throughput` (to a relative 1e-12) is met at the sweet spot.
 
     Raises ``ValueError`` when ``tokens_per_s`` is above :func:`max_throughput`, or at it
-    when there is no sweet spot (the ceiling is then approached but never reached): one
-    replica cannot keep up (use :func:`replicas_needed`).
+    when no finite batch reaches it: one replica cannot keep up (use
+    :func:`replicas_needed`).
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -155,8 +208,9 @@ def batch_for_demand(
     >>> round(batch_for_demand(m, hw, max_throughput(m, hw)))  # the sweet spot
     5356
     """
+    kw = {"kv_precision": kv_precision, "assume": assume}
     n_gpus, demand, ceiling, reachable = _demand_and_ceiling(
-        model, hw, tokens_per_s, context, precision, gpus
+        model, hw, tokens_per_s, context, precision, gpus, kw
     )
     too_much = np.where(reachable, demand > ceiling * (1.0 + _REL_TOL), demand >= ceiling)
     if too_much.any():
@@ -170,9 +224,18 @@ def batch_for_demand(
             + " (split the demand: see replicas_needed)"
         )
     demand = np.where(reachable, np.minimum(demand, ceiling), demand)
-    t = cost_terms(model, hw, 1.0, context, precision)
-    t_weights, t_kv = np.asarray(t.weights), np.asarray(t.kv)
-    return v.scalar_or_array(demand * t_weights / (n_gpus - demand * t_kv))
+    br = _branches(model, hw, context, precision, kv_precision, assume)
+    spare = n_gpus - demand * br.kv  # > 0 below the ceiling
+    memory = demand * br.weights / spare
+    if br.expected:
+
+        def short_of_demand(batch):
+            """``D x T_memory(B) - B``: positive until the batch is large enough."""
+            weight_s = br.weight_read(model, hw, precision, assume, batch)
+            return demand * weight_s - batch * spare
+
+        memory = _bisect_root(short_of_demand, memory)
+    return v.scalar_or_array(memory)
 
 
 def replicas_needed(
@@ -182,23 +245,27 @@ def replicas_needed(
     context: v.ArrayLike = 0,
     precision: str = "bf16",
     gpus: int = 1,
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> int | np.ndarray:
     """Fewest replicas that serve ``tokens_per_s`` with none run beyond its sweet spot.
 
-    A replica at its sweet spot produces :func:`max_throughput` tokens per second, so the
-    answer is ``ceil(tokens_per_s / max_throughput)``; with that many replicas each runs at
-    or below its sweet spot, where latency is still at its floor. When the KV line lies on
-    or above the compute line there is no sweet spot and no finite batch reaches the
-    maximum, so each replica must carry strictly less: ``floor(D / max_throughput) + 1``.
-    Each replica holds ``gpus`` accelerators; multiply to count GPUs.
+    A replica at its sweet spot produces :func:`max_throughput` tokens per second, so the answer
+    is ``ceil(tokens_per_s / max_throughput)``; with that many replicas each runs at or below
+    its sweet spot, where latency is still at its floor. When the KV line lies on or above the
+    compute line no finite batch reaches the maximum, so each replica must carry strictly less:
+    ``floor(D / max_throughput) + 1``. Each replica holds ``gpus`` accelerators; multiply to
+    count GPUs.
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
     >>> replicas_needed(m, hw, 1_000_000, gpus=8)      # 10^6 tokens/s, 8-GPU replicas
     10
     """
+    kw = {"kv_precision": kv_precision, "assume": assume}
     _, demand, ceiling, reachable = _demand_and_ceiling(
-        model, hw, tokens_per_s, context, precision, gpus
+        model, hw, tokens_per_s, context, precision, gpus, kw
     )
     ratio = demand / ceiling
     at_sweet_spot = np.ceil(ratio * (1.0 - _REL_TOL))
@@ -219,11 +286,14 @@ def premium_over_floor(
     batch: v.ArrayLike,
     context: v.ArrayLike = 0,
     precision: str = "bf16",
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
     """How many times the cost floor a token costs at ``batch``: ``cost(batch) / floor``.
 
-    At least 1; exactly 1 at and beyond the sweet spot. At batch 1 it is
-    :func:`tokenmath.roofline.batch1_penalty`.
+    At least 1; exactly 1 at and beyond the sweet spot. At batch 1
+    it is :func:`tokenmath.roofline.batch1_penalty`.
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -232,8 +302,9 @@ def premium_over_floor(
     >>> premium_over_floor(m, hw, 10_000)
     1.0
     """
-    cost = np.asarray(cost_per_token(model, hw, batch, context, precision))
-    floor = np.asarray(cost_floor(model, hw, context, precision))
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    cost = np.asarray(cost_per_token(model, hw, batch, context, precision, **kw))
+    floor = np.asarray(cost_floor(model, hw, context, precision, **kw))
     return v.scalar_or_array(cost / floor)
 
 
@@ -244,15 +315,18 @@ def fast_tier(
     fast_batch: v.ArrayLike,
     context: v.ArrayLike = 0,
     precision: str = "bf16",
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> FastTier:
     """Speed gained and price paid when the operator runs ``fast_batch`` instead of ``base_batch``.
 
     ``speedup = step_time(base_batch) / step_time(fast_batch)``: each user's tokens arrive
     that many times faster. ``price_multiple = cost_per_token(fast_batch) /
     cost_per_token(base_batch)``: each token costs that many times more. Shrinking the batch
-    below the sweet spot buys no speed (the step time is already at its floor there) while
-    the price keeps climbing: the speedup is bounded by ``step_time(base) /
-    latency_floor``, the price multiple is not.
+    below the sweet spot buys no speed in the first-order model at context 0 (the step time
+    is already at its floor there) while the price keeps climbing: the speedup is bounded
+    by ``step_time(base) / latency_floor``, the price multiple is not.
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -263,10 +337,13 @@ def fast_tier(
     >>> round(tier.speedup, 2), round(tier.price_multiple, 2)
     (1.0, 10.0)
     """
-    t_base = np.asarray(step_time(model, hw, base_batch, context, precision))
-    t_fast = np.asarray(step_time(model, hw, fast_batch, context, precision))
-    c_base = np.asarray(cost_per_token(model, hw, base_batch, context, precision))
-    c_fast = np.asarray(cost_per_token(model, hw, fast_batch, context, precision))
+    base = v.positive("base_batch", base_batch)
+    fast = v.positive("fast_batch", fast_batch)
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    t_base = np.asarray(step_time(model, hw, base, context, precision, **kw))
+    t_fast = np.asarray(step_time(model, hw, fast, context, precision, **kw))
+    c_base = np.asarray(cost_per_token(model, hw, base, context, precision, **kw))
+    c_fast = np.asarray(cost_per_token(model, hw, fast, context, precision, **kw))
     return FastTier(v.scalar_or_array(t_base / t_fast), v.scalar_or_array(c_fast / c_base))
 
 
@@ -276,13 +353,17 @@ def batch_for_cost(
     gpu_seconds_per_token: v.ArrayLike,
     context: v.ArrayLike = 0,
     precision: str = "bf16",
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
     """Smallest batch whose cost per token is ``gpu_seconds_per_token`` [GPU-seconds].
 
     The inverse of the memory branch ``cost = weights / B + kv``: ``B = weights / (cost - kv)``
-    (``weights`` and ``kv`` from :func:`tokenmath.roofline.cost_terms` at batch 1). A target
-    at the floor gives the sweet spot; a result below 1 means even one sequence costs less.
-    A target below :func:`tokenmath.roofline.cost_floor` is reached by no batch: ValueError.
+    (``weights`` and ``kv`` from :func:`tokenmath.roofline.cost_terms` at batch 1); with
+    expected expert reads, by bisection. A target at the floor gives the sweet spot; a result
+    below 1 means even one sequence costs less. A target below
+    :func:`tokenmath.roofline.cost_floor` is reached by no batch: ValueError.
 
     >>> from tokenmath import model, hardware, cost_per_token
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -290,8 +371,9 @@ def batch_for_cost(
     500
     """
     target = v.positive("gpu_seconds_per_token", gpu_seconds_per_token)
-    t = cost_terms(model, hw, 1.0, context, precision)
-    floor = np.asarray(cost_floor(model, hw, context, precision))
+    floor = np.asarray(
+        cost_floor(model, hw, context, precision, kv_precision=kv_precision, assume=assume)
+    )
     target, floor = v.broadcast(gpu_seconds_per_token=target, context=floor)
     below = target < floor * (1 - _REL_TOL)
     if below.any():
@@ -300,8 +382,19 @@ def batch_for_cost(
             f"gpu_seconds_per_token must be >= the cost floor ({float(floor[i]):.6g} "
             f"GPU-seconds per token); got {float(target[i]):.6g}"
         )
-    gap = np.maximum(target - np.asarray(t.kv), np.finfo(float).tiny)
-    return v.scalar_or_array(np.asarray(t.weights) / gap)
+    br = _branches(model, hw, context, precision, kv_precision, assume)
+    tiny = np.finfo(float).tiny
+    memory_gap = np.maximum(target - br.kv, tiny)
+    memory = br.weights / memory_gap
+    if br.expected:
+
+        def above_target(batch):
+            """GPU-seconds by which the memory branch at ``batch`` exceeds the target."""
+            weight_s = br.weight_read(model, hw, precision, assume, batch)
+            return weight_s - batch * memory_gap
+
+        memory = _bisect_root(above_target, memory)
+    return v.scalar_or_array(memory)
 
 
 def batch_for_step_time(
@@ -311,13 +404,17 @@ def batch_for_step_time(
     context: v.ArrayLike = 0,
     precision: str = "bf16",
     gpus: int = 1,
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
     """Largest batch whose decode step takes at most ``step_time_s`` seconds.
 
     A latency target per token, turned into a batch: both branches of the step time rise
     with the batch, so the answer is the smaller of the two batches at which each branch
-    reaches the target (``math.inf`` for the memory branch when there is no cache). A target
-    below the weight read alone (``weights / (gpus x BW)``) is met by no batch: ValueError.
+    reaches the target (``math.inf`` for the memory branch when there is no cache to grow).
+    A target at or below the weight read alone (``weights / (gpus x BW)``; with expected
+    expert reads, the shared weights') is met by no batch: ValueError.
 
     >>> from tokenmath import model, hardware, step_time
     >>> m, hw = model("llama-3.1-70b"), hardware("h100-sxm")
@@ -325,24 +422,65 @@ def batch_for_step_time(
     40
     """
     target = v.positive("step_time_s", step_time_s)
-    n_gpus = v.positive_int("gpus", gpus)
-    t = cost_terms(model, hw, 1.0, context, precision)  # GPU-seconds per token at batch 1
-    target, weights_s, kv_s, compute_s = np.broadcast_arrays(
-        target,
-        *(np.asarray(x) / n_gpus for x in t),  # seconds per replica at batch 1
+    n_gpus = v.gpu_count(gpus)
+    br = _branches(model, hw, context, precision, kv_precision, assume)
+    least_weights = (
+        br.weight_read(model, hw, precision, assume, np.finfo(float).tiny)
+        if br.expected
+        else br.weights
     )
-    # with a cache, the weight read alone leaves room for no sequence; without one, the step
+    budget, weights_s, kv_s, compute_s, least_s = np.broadcast_arrays(
+        target,
+        br.weights / n_gpus,
+        br.kv / n_gpus,
+        br.compute / n_gpus,
+        np.asarray(least_weights) / n_gpus,
+    )
+    # with a cache the weight read alone leaves room for no sequence; without one the step
     # time is flat at the weight read up to the sweet spot
-    too_short = np.where(kv_s > 0, target <= weights_s, target < weights_s * (1 - _REL_TOL))
+    too_short = np.where(kv_s > 0, budget <= least_s, budget < least_s * (1 - _REL_TOL))
     if too_short.any():
         i = v.first_index(too_short)
         raise ValueError(
-            f"step_time_s must be > the weight read alone ({float(weights_s[i]):.6g} s on "
-            f"{n_gpus} GPU(s)); got {float(target[i]):.6g}"
+            f"step_time_s must be > the weight read alone ({float(least_s[i]):.6g}"
+            f" s on {n_gpus} GPU(s)); got {float(target[i] if target.ndim else target):.6g}"
         )
-    with np.errstate(divide="ignore"):
-        memory_branch = np.where(
-            kv_s > 0, (target - weights_s) / np.where(kv_s > 0, kv_s, 1.0), np.inf
-        )
-    compute_branch = target / compute_s
-    return v.scalar_or_array(np.minimum(memory_branch, compute_branch))
+    with np.errstate(divide="ignore", over="ignore"):  # a vanishing cache: no memory limit
+        memory = np.where(kv_s > 0, (budget - weights_s) / np.where(kv_s > 0, kv_s, 1.0), np.inf)
+    if br.expected:
+        memory = _expected_memory_batch(model, hw, precision, assume, br, budget, kv_s, n_gpus)
+    compute = budget / compute_s
+    return v.scalar_or_array(np.maximum(np.minimum(memory, compute), 0.0))
+
+
+def _expected_memory_batch(model, hw, precision, assume, br, budget, kv_s, n_gpus):
+    """Batch at which the memory branch, with expected expert reads, uses up ``budget`` [s].
+
+    Without a cache the read alone must fill the budget: solve ``1 - (1 - k/E)^B`` for the
+    share of routed weights that takes (``inf`` if even all of them fit). With a cache the
+    read is >= 0, so ``budget / kv`` brackets the answer for a bisection.
+    """
+    bw = hw.hbm_bytes_per_s * assume.mem_efficiency
+    shared_s = model.weight_bytes(precision, 0.0) / bw / n_gpus
+    routed_s = np.asarray(br.weights) / n_gpus - shared_s
+    share = (budget - shared_s) / routed_s
+    miss = 1.0 - model.experts_per_token / model.routed_experts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        no_cache = np.where(share >= 1.0, np.inf, np.log1p(-np.minimum(share, 1.0)) / np.log(miss))
+    if not np.any(kv_s > 0):
+        return no_cache
+    safe_kv = np.where(kv_s > 0, kv_s, 1.0)
+
+    def over_budget(batch):
+        """Seconds by which the memory branch at ``batch`` falls short of ``budget``."""
+        read = br.weight_read(model, hw, precision, assume, batch) / n_gpus
+        return budget - (read + batch * safe_kv)
+
+    # Reading every weight is slowest, reading none but the shared ones or ignoring the cache
+    # fastest: the all-weights batch brackets the answer from below, the other two from above.
+    with np.errstate(over="ignore"):  # a vanishing cache leaves only the no-cache bound
+        low = np.maximum((budget - routed_s - shared_s) / safe_kv, 0.0)
+        high = np.minimum((budget - shared_s) / safe_kv, no_cache)
+    bounded = (kv_s > 0) & np.isfinite(high)
+    root = _bisect_root(over_budget, np.where(bounded, high, 1.0), np.where(bounded, low, 0.0))
+    return np.where(bounded, root, np.where(kv_s > 0, np.inf, no_cache))
