@@ -1547,8 +1547,8 @@ def refinements_chart(
     for the first-order model and dashed for ``refined``. ``context=(low, high)`` sets the
     context axis of (c) and (d) [tokens]; each model is drawn up to its context limit.
     """
-    moe_models = _check_models(moe_models)
-    context_models = _check_models(context_models)
+    moe_models = _check_list("moe_models", moe_models, Model)
+    context_models = _check_list("context_models", context_models, Model)
     check_hardware(hw)
     check_assumptions(refined)
     low, high = _axis_range("context", context, REFINE_CONTEXTS, "tokens")
