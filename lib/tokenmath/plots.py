@@ -1540,9 +1540,9 @@ def refinements_chart(
 
     (a) the expected share of routed-expert weights a step reads against the batch, for each
     of ``moe_models``, with each model's sweet spot marked (a dot); (b) the batch-1 penalty
-    at context 0 under :data:`~tokenmath.FIRST_ORDER` and under ``refined`` for every model
-    of both lists, with ``C/BW`` as a vertical line; (c) the sweet-spot batch against context
-    and (d) the step at the sweet spot over the step at batch 1
+    at context 0 under :data:`~tokenmath.assumptions.FIRST_ORDER` and under ``refined`` for
+    every model of both lists, with ``C/BW`` at BF16 as a vertical line; (c) the sweet-spot
+    batch against context and (d) the step at the sweet spot over the step at batch 1
     (:func:`tokenmath.serving.slowdown_at_sweet_spot`), both for ``context_models``, solid
     for the first-order model and dashed for ``refined``. ``context=(low, high)`` sets the
     context axis of (c) and (d) [tokens]; each model is drawn up to its context limit.
