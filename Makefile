@@ -26,7 +26,7 @@ LIB_HASH = $$(find lib -type f \( -name '*.py' -o -name '*.toml' -o -name '*.jso
   -o -name '*.csv' -o -name '*.yaml' \) -not -path '*/__pycache__/*' -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 
-.PHONY: help install book test lint lab serve fmt clean bench student
+.PHONY: help install book test lint lab serve fmt clean bench student mutate
 
 help:
 	@echo "make book     build the site into $(SITE) (creates .venv and installs on first run)"
@@ -36,6 +36,7 @@ help:
 	@echo "make fmt      ruff: fix what it can and format (notebooks included)"
 	@echo "make student  student edition (solutions removed) into _build/student/"
 	@echo "make bench    timing benchmarks of the library and the explorer"
+	@echo "make mutate   mutation testing of the physics with mutmut (about 20 minutes)"
 	@echo "make clean    remove build outputs and caches (keeps .venv)"
 
 install: $(INSTALLED)
@@ -98,6 +99,12 @@ bench: $(INSTALLED)
 	  if [ -f $$script ]; then echo "== $$script"; $(BIN)/python $$script; ran=1; fi; \
 	done; \
 	test $$ran = 1 || { echo "no benchmark scripts under tools/"; exit 1; }
+
+# Mutation testing of roofline, specs, serving and _validate (tools/mutate.py explains the
+# scratch layout mutmut needs). MUTATE_WORKERS parallel runs.
+MUTATE_WORKERS ?= 1
+mutate: $(INSTALLED)
+	$(BIN)/python tools/mutate.py --workers $(MUTATE_WORKERS)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

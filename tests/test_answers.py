@@ -56,8 +56,9 @@ def renderings(expected) -> set[str]:
 
 def test_every_part_is_registered() -> None:
     assert len(IDS) >= 44
-    exercises = {re.match(r"q\d+", qid)[0] for qid in IDS}
-    assert {f"q{n}" for n in range(1, 11)} <= exercises
+    numbers = {re.match(r"q\d+", qid)[0] for qid in IDS}
+    assert numbers == {path.name.split("_")[0] for path in EXERCISES}
+    assert {f"q{n}" for n in range(1, 11)} <= numbers
 
 
 def test_ids_come_in_exercise_order() -> None:

@@ -21,16 +21,24 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from numbers import Real
+from string import ascii_lowercase
 from typing import Any
 
 import numpy as np
 
+from . import kvcache, serving
 from . import roofline as rf
-from . import serving
 from .assumptions import FIRST_ORDER, REFINED, Assumptions
 from .presets import hardware, model, model_names
 from .roofline import SECONDS_PER_HOUR, TOKENS_PER_MILLION
-from .specs import Hardware, batch_for_routed_share, routed_share_read
+from .specs import (
+    AttentionGroup,
+    Hardware,
+    Model,
+    batch_for_routed_share,
+    kv_bytes_per_token,
+    routed_share_read,
+)
 
 __all__ = ["GIVENS", "check", "question_ids", "unit"]
 
@@ -109,6 +117,21 @@ GIVENS: dict[str, dict[str, Any]] = {
         "HARDWARE": "b200",
         "GPUS": 8,
         "CONTEXT_TOKENS": 4_096,
+    },
+    "q11": {
+        "MODEL": "llama-3.1-70b",
+        "HARDWARE": "h100-sxm",
+        "GPUS": 4,
+        "KV_HEADS": {"mha": 64, "gqa": 8, "mqa": 1},
+        "CONTEXT_TOKENS": 8_192,
+    },
+    "q12": {
+        "SHORT_TIER_USD_PER_M": {"input": 3.00, "output": 15.00},
+        "LONG_TIER_USD_PER_M": {"input": 6.00, "output": 22.50},
+        "TIER_BOUNDARY_TOKENS": 200_000,
+        "LONG_CONTEXT_TOKENS": 400_000,
+        "STAND_IN": "llama-3.1-405b",
+        "HARDWARE": "h100-sxm",
     },
 }
 
@@ -315,7 +338,7 @@ def _q3c() -> tuple[float, float]:
     "q3d",
     'a provider, "A" or "B"',
     "Fragile means a larger relative jump in cost per token when traffic falls: compare "
-    "your two multiples from (c).",
+    "your two multiples from (c), at the batches the givens state.",
 )
 def _q3d() -> str:
     mult_a, mult_b = _q3c()
@@ -368,7 +391,8 @@ def _q4c() -> float:
 @_question(
     "q4d",
     "times the floor",
-    "The batch-1 penalty is cost at B = 1 divided by the floor.",
+    "The batch-1 penalty is cost at B = 1 divided by the floor, with every weight read at "
+    "B = 1 (the chapters' first-order model).",
 )
 def _q4d() -> float:
     _, m, fast = _q4()
@@ -788,6 +812,147 @@ def _q10f() -> tuple[float, float]:
     )
 
 
+# --- Exercise 11: three caches for one model ---------------------------------------------
+
+
+def _q11_variants() -> dict[str, Model]:
+    """The exercise's model with each number of KV heads in ``GIVENS["q11"]["KV_HEADS"]``."""
+    g = GIVENS["q11"]
+    base = model(g["MODEL"])
+    (group,) = base.attention
+    return {
+        kind: replace(
+            base, name=f"{base.name}-{kind}", attention=(replace(group, kind=kind, kv_heads=n),)
+        )
+        for kind, n in g["KV_HEADS"].items()
+    }
+
+
+@_question(
+    "q11a",
+    "bytes per token, one value per design in the order MHA, GQA, MQA",
+    "Each layer caches a key and a value of head_dim elements per KV head, 2 bytes each.",
+)
+def _q11a() -> tuple[float, ...]:
+    return tuple(kv_bytes_per_token(m) for m in _q11_variants().values())
+
+
+@_question(
+    "q11b",
+    "tokens of context, one value per design in the order MHA, GQA, MQA",
+    "L_max is where L x b / BW reaches 2 N_active / C: it scales as 1 / b.",
+)
+def _q11b() -> tuple[float, ...]:
+    hw = hardware(GIVENS["q11"]["HARDWARE"])
+    return tuple(rf.critical_context(m, hw) for m in _q11_variants().values())
+
+
+@_question(
+    "q11c",
+    "sequences, one value per design in the order MHA, GQA, MQA",
+    "Free memory (GPUs x HBM minus the BF16 weights) over one sequence's cache, rounded down.",
+    rtol=0.0,
+)
+def _q11c() -> tuple[float, ...]:
+    g = GIVENS["q11"]
+    hw = hardware(g["HARDWARE"])
+    ctx, gpus = g["CONTEXT_TOKENS"], g["GPUS"]
+    return tuple(rf.max_batch(m, hw, ctx, gpus) for m in _q11_variants().values())
+
+
+@_question(
+    "q11d",
+    "tokens of context",
+    "With an FP8 cache each element takes 1 byte: divide the free memory by the new b.",
+)
+def _q11d() -> float:
+    g = GIVENS["q11"]
+    gqa = _q11_variants()["gqa"]
+    return kvcache.cache_capacity_tokens(
+        gqa, hardware(g["HARDWARE"]), g["GPUS"], kv_precision="fp8"
+    )
+
+
+@_question(
+    "q11e",
+    "a whole number of GPUs",
+    "Find the sweet spot at the given context, then add GPUs until max_batch reaches it.",
+    rtol=0.0,
+)
+def _q11e() -> int:
+    g = GIVENS["q11"]
+    mqa, hw, ctx = _q11_variants()["mqa"], hardware(g["HARDWARE"]), g["CONTEXT_TOKENS"]
+    spot = rf.sweet_spot(mqa, hw, ctx)
+    gpus = rf.min_gpus(mqa, hw)
+    while rf.max_batch(mqa, hw, ctx, gpus) < spot:
+        gpus += 1
+    return gpus
+
+
+# --- Exercise 12: an X-ray of a long-context price tier -----------------------------------
+
+
+def _q12():
+    g = GIVENS["q12"]
+    ratio = g["LONG_TIER_USD_PER_M"]["output"] / g["SHORT_TIER_USD_PER_M"]["output"]
+    return g, model(g["STAND_IN"]), hardware(g["HARDWARE"]), ratio
+
+
+@_question(
+    "q12a",
+    "times the short tier's price",
+    "Decode writes output tokens: divide the long tier's output price by the short tier's.",
+)
+def _q12a() -> float:
+    return _q12()[3]
+
+
+@_question(
+    "q12b",
+    "tokens of context",
+    "Past the knee the floor grows in proportion to L; the request costs r times the floor, "
+    "so the knee lies at L / r.",
+)
+def _q12b() -> float:
+    g, m, hw, ratio = _q12()
+    b = kvcache.implied_kv_bytes_per_token(m, hw, ratio, g["LONG_CONTEXT_TOKENS"])
+    latent = round(b / 2)  # BF16 elements of a one-layer cache of b bytes per token
+    implied = replace(m, attention=(AttentionGroup(layers=1, kind="mla", latent_dim=latent),))
+    return rf.critical_context(implied, hw)
+
+
+@_question(
+    "q12c",
+    "bytes per token",
+    "Solve L b / BW = r x 2 N_active / C for b, with the stand-in's weights and the chip.",
+)
+def _q12c() -> float:
+    g, m, hw, ratio = _q12()
+    return kvcache.implied_kv_bytes_per_token(m, hw, ratio, g["LONG_CONTEXT_TOKENS"])
+
+
+@_question(
+    "q12d",
+    "times the implied b",
+    "Divide the stand-in's own b (tm.kv_bytes_per_token) by the b the tier implies.",
+)
+def _q12d() -> float:
+    return kv_bytes_per_token(_q12()[1]) / _q12c()
+
+
+@_question(
+    "q12e",
+    "True or False",
+    "With tm.REFINED the compute line grows with the context by itself; compare its growth "
+    "from a short context to the long one with the price ratio.",
+)
+def _q12e() -> bool:
+    g, m, hw, ratio = _q12()
+    contexts = np.array([0.0, g["LONG_CONTEXT_TOKENS"]])
+    compute = np.asarray(rf.cost_terms(m, hw, 1.0, contexts, assume=REFINED).compute)
+    return bool(compute[1] / compute[0] < ratio)
+
+
 # --- The checker ---------------------------------------------------------------------------
 
 _UNIT_SLIPS: dict[float, str] = {
@@ -804,16 +969,9 @@ _UNIT_SLIPS: dict[float, str] = {
 }
 
 
-def _exercise_order(question_id: str) -> tuple[int, str]:
-    """Sort key: exercise number, then part (``"q9f"`` before ``"q10a"``)."""
-    number = question_id[1:].rstrip("abcdefghijklmnopqrstuvwxyz")
-    return int(number), question_id
-
-
 def question_ids() -> list[str]:
-    """Every checkable question id, e.g. ``"q1a"``, in exercise order (``q9f`` before
-    ``q10a``)."""
-    return sorted(_REGISTRY, key=_exercise_order)
+    """Every checkable question id, e.g. ``"q1a"``, in order (``q2e`` before ``q11a``)."""
+    return sorted(_REGISTRY, key=lambda qid: (int(qid[1:].rstrip(ascii_lowercase)), qid))
 
 
 def unit(question_id: str) -> str:
