@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 
 import numpy as np
 import pytest
@@ -319,12 +320,14 @@ def test_a_long_misspelt_name_is_not_echoed_in_full():
 
 # --- properties under the refined assumptions -------------------------------------------------
 
+# `make mutate` runs these for every mutant: it asks for fewer examples (tools/mutate.py).
+EXAMPLES = int(os.environ.get("TOKENMATH_HYPOTHESIS_EXAMPLES", "60"))
 MODELS = st.sampled_from([tm.model(n) for n in ("deepseek-v3", "mixtral-8x7b", "gpt-oss-120b")])
 CONTEXTS = st.floats(min_value=0, max_value=30_000)
 BATCHES = st.floats(min_value=0.5, max_value=2e5)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(m=MODELS, context=CONTEXTS, b=BATCHES, grow=st.floats(min_value=1.0, max_value=50.0))
 def test_refined_cost_never_rises_with_batch(m, context, b, grow):
     low = tm.cost_per_token(m, H100, b, context, assume=tm.REFINED, kv_precision="fp8")
@@ -335,7 +338,7 @@ def test_refined_cost_never_rises_with_batch(m, context, b, grow):
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(m=MODELS, context=CONTEXTS, b=st.floats(min_value=0.5, max_value=5_000))
 def test_refined_inverses_invert(m, context, b):
     kw = {"assume": tm.REFINED}
