@@ -21,6 +21,9 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+#: The builder of the website. The PDF edition's ``singlehtml`` build gets no explorer: a
+#: printed page cannot respond, and its static charts are there.
+SITE_BUILDER = "html"
 #: The placeholder's id, in the explorer page's markdown.
 PLACEHOLDER = 'id="tm-web-explorer"'
 #: Where the files go, under the site's _static folder.
@@ -36,7 +39,7 @@ def add_explorer_tags(
 ) -> None:
     """Give the page that holds the placeholder the explorer's stylesheet and scripts
     (called per page: Sphinx resets the page's files before each page)."""
-    if PLACEHOLDER not in context.get("body", ""):
+    if app.builder.name != SITE_BUILDER or PLACEHOLDER not in context.get("body", ""):
         return
     app.add_css_file(f"{SUBDIR}/explorer.css")
     app.add_js_file(f"{SUBDIR}/index.js", loading_method="defer")
@@ -45,7 +48,7 @@ def add_explorer_tags(
 
 def write_explorer_files(app: Sphinx, exception: Exception | None) -> None:
     """After a successful HTML build, write the tables and copy the script and stylesheet."""
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != SITE_BUILDER:
         return
     from tokenmath import webexplorer
 
