@@ -244,8 +244,8 @@ def round_significant(value: float) -> float | None:
     """``value`` to :data:`SIGNIFICANT_DIGITS` significant figures; ``None`` for infinity
     (JSON has none: the page reads it as "no sweet spot" or "no limit").
 
-    >>> round_significant(5356.36), round_significant(math.inf)
-    (5356.0, None)
+    >>> round_significant(1234.567), round_significant(math.inf)
+    (1235.0, None)
     """
     if math.isinf(value):
         return None
