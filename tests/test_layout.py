@@ -141,8 +141,12 @@ CAPTIONS_JS = """
 """
 
 # The computed style that makes a table look like the book's: font size, borders, padding.
+# The in-browser explorer's readouts (a table of labels and live values inside its controls,
+# assets/explorer) are part of that widget, not a table of the book, and keep its own style.
 TABLE_STYLE_JS = """
-() => [...document.querySelectorAll('article table')].map(t => {
+() => [...document.querySelectorAll('article table')]
+  .filter(t => !t.closest('.tm-web-explorer'))
+  .map(t => {
   const th = t.querySelector('th'), td = t.querySelector('td');
   const s = (el, keys) => el ? keys.map(k => getComputedStyle(el)[k]).join(' ') : '';
   return [t.textContent.replace(/\\s+/g, ' ').trim().slice(0, 50),

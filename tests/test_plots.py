@@ -379,6 +379,17 @@ CHARTS = {
         [m, tm.model("llama-3.1-70b")], [hw, tm.hardware("b200")], 1000
     ),
     "usd": lambda m, hw: plots.usd_chart(m, [tm.hardware(n) for n in tm.hardware_names()], 5000),
+    "kv cache": lambda m, hw: plots.kv_cache_chart([tm.model(n) for n in tm.model_names()]),
+    "cost multiple": lambda m, hw: plots.cost_multiple_chart(
+        [m, tm.model("llama-3.1-405b")],
+        tm.hardware("tpu-v5p"),
+        price_tiers=[(0, 1.0), (128_000, 2.0)],
+        tier_label="a price list",
+        context=(256, 1_024_000),
+    ),
+    "refinements": lambda m, hw: plots.refinements_chart(
+        [m, tm.model("mixtral-8x7b")], [m, tm.model("llama-3.1-70b")], hw
+    ),
 }
 
 
@@ -404,6 +415,27 @@ def test_png_is_twice_its_display_width():
     assert width_px >= 2 * metadata["width"]
 
 
+def test_png_is_a_compact_copy_of_the_drawing():
+    """The palette PNG shows what Agg drew (no pixel far off on average) in fewer bytes."""
+    import io
+
+    from PIL import Image
+
+    fig = plots.latency_and_cost_chart(*presets("deepseek-v3", "h100-sxm"))
+    fig.canvas.draw()
+    drawn = np.asarray(fig.canvas.buffer_rgba())
+    fig_png = plots.figure_png(fig, dpi=fig.dpi)
+    with Image.open(io.BytesIO(fig_png)) as image:
+        assert image.mode == "P"
+        shown = np.asarray(image.convert("RGBA"))
+    assert drawn[..., 3].min() == 255  # opaque: nothing lost with the alpha channel
+    assert shown.shape == drawn.shape
+    assert np.abs(shown.astype(int) - drawn.astype(int))[..., :3].mean() < 0.5
+    raw = io.BytesIO()
+    Image.fromarray(drawn).save(raw, format="png")
+    assert len(fig_png) < len(raw.getvalue()) / 2
+
+
 def placed_labels(ax):
     """The labels that ``ax``'s LabelPlacer moves, with the curves it keeps them off."""
     placer = next(a for a in ax.artists if isinstance(a, plots.LabelPlacer))
@@ -426,3 +458,66 @@ def test_movable_labels_sit_on_no_line(name):
             box = Text.get_window_extent(ann, renderer)
             inside = (x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)
             assert not inside.any(), f"{name}: {ann.get_text()!r} sits on a line"
+
+
+# --- the refinements chart ---------------------------------------------------------------------
+
+REFINE_MOE = ("deepseek-v3", "mixtral-8x7b")
+REFINE_CONTEXT = ("deepseek-v3", "llama-3.1-70b")
+
+
+def refinements_figure(**kw):
+    hw = tm.hardware("h100-sxm")
+    moe = [tm.model(n) for n in REFINE_MOE]
+    ctx = [tm.model(n) for n in REFINE_CONTEXT]
+    return plots.refinements_chart(moe, ctx, hw, **kw), moe, ctx, hw
+
+
+def test_refinements_chart_draws_the_library_numbers():
+    fig, moe, ctx, hw = refinements_figure()
+    share_ax, penalty_ax, spot_ax, slow_ax = fig.axes
+    for m in moe:
+        batches, share = xy(by_gid(share_ax, f"share-{m.name}"))
+        np.testing.assert_allclose(share, tm.routed_share_read(m, batches))
+        spot_dot = xy(by_gid(share_ax, f"share-spot-{m.name}"))[0][0]
+        assert spot_dot == pytest.approx(tm.sweet_spot(m, hw))
+    everyone = [*moe, *(m for m in ctx if m.name not in REFINE_MOE)]
+    first = [tm.batch1_penalty(m, hw) for m in everyone]
+    refined = [tm.batch1_penalty(m, hw, assume=tm.REFINED) for m in everyone]
+    np.testing.assert_allclose(bar_widths(penalty_ax, "bars-penalty-first-order"), first)
+    np.testing.assert_allclose(bar_widths(penalty_ax, "bars-penalty-refined"), refined)
+    assert xy(by_gid(penalty_ax, "c-over-bw"))[0][0] == pytest.approx(hw.ops_per_byte())
+    for m in ctx:
+        for label, assume in (("first", tm.FIRST_ORDER), ("refined", tm.REFINED)):
+            contexts, spots = xy(by_gid(spot_ax, f"spot-{label}-{m.name}"))
+            want = np.asarray(tm.sweet_spot(m, hw, contexts, assume=assume))
+            np.testing.assert_allclose(spots, np.where(np.isfinite(want), want, np.nan))
+            contexts, slow = xy(by_gid(slow_ax, f"slowdown-{label}-{m.name}"))
+            want = np.asarray(tm.serving.slowdown_at_sweet_spot(m, hw, contexts, assume=assume))
+            np.testing.assert_allclose(slow, np.where(np.isfinite(want), want, np.nan))
+    assert spot_ax.get_xscale() == "log" and slow_ax.get_yscale() == "log"
+
+
+def test_refinements_chart_follows_its_options():
+    fig, _, ctx, _ = refinements_figure(
+        kv_precision="fp8", refined=tm.Assumptions(attention_flops=True), context=(100, 5_000)
+    )
+    spot_ax = fig.axes[2]
+    contexts = xy(by_gid(spot_ax, f"spot-refined-{ctx[0].name}"))[0]
+    assert contexts[0] == pytest.approx(100) and contexts[-1] == pytest.approx(5_000)
+    assert "FP8 cache" in fig._suptitle.get_text()
+    assert "attention_flops=True" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "message"),
+    [
+        (([], [tm.model("deepseek-v3")]), {}, r"moe_models"),
+        (([tm.model("deepseek-v3")], ["llama"]), {}, r"context_models\[0\]"),
+        (([tm.model("deepseek-v3")], [tm.model("deepseek-v3")]), {"context": (5, 1)}, "context"),
+        (([tm.model("deepseek-v3")], [tm.model("deepseek-v3")]), {"refined": "yes"}, "assume"),
+    ],
+)
+def test_refinements_chart_rejects_bad_input(args, kw, message):
+    with pytest.raises(ValueError, match=message):
+        plots.refinements_chart(*args, tm.hardware("h100-sxm"), **kw)

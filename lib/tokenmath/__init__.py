@@ -14,9 +14,10 @@ tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in :mod:`tokenm
 Published measurements of real systems are data (:func:`tokenmath.measured.measurements`,
 whose file is read on the first call) and the arithmetic of a day of serving on them is
 :mod:`tokenmath.fleet`. Serving, the command, the fleet arithmetic, figures
-(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`), answer checkers
-(:mod:`tokenmath.answers`) and the notebooks' glue and table helpers (:mod:`tokenmath.book`)
-are imported on first use, so ``import tokenmath`` stays light.
+(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`, and the tables of the website's
+explorer, :mod:`tokenmath.webexplorer`), answer checkers (:mod:`tokenmath.answers`) and the
+notebooks' glue and table helpers (:mod:`tokenmath.book`) are imported on first use, so
+``import tokenmath`` stays light.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from .specs import (
     Hardware,
     Model,
     attention_flops_per_token,
+    batch_for_routed_share,
     compute_precision,
     expected_experts_touched,
     kv_bytes_per_sequence,
@@ -67,7 +69,7 @@ from .specs import (
 
 __version__ = "0.1.0"
 
-_LAZY = {"plots", "widgets", "answers", "cli", "serving", "fleet", "book"}
+_LAZY = {"plots", "widgets", "webexplorer", "answers", "cli", "serving", "fleet", "book"}
 
 
 def __getattr__(name: str) -> Any:
@@ -93,6 +95,7 @@ __all__ = [
     "Model",
     "attention_flops_per_token",
     "batch1_penalty",
+    "batch_for_routed_share",
     "cache_by_group",
     "cache_capacity_tokens",
     "compute_precision",

@@ -36,9 +36,9 @@ from matplotlib.text import Annotation, Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 from matplotlib.transforms import Bbox
 
-from . import kvcache
+from . import kvcache, serving
 from . import roofline as rl
-from .assumptions import FIRST_ORDER, Assumptions
+from .assumptions import FIRST_ORDER, REFINED, Assumptions, check_assumptions
 from .specs import (
     Hardware,
     Model,
@@ -48,6 +48,7 @@ from .specs import (
     check_precision,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
+    routed_share_read,
 )
 
 # --------------------------------------------------------------------------- style
@@ -147,7 +148,26 @@ def figure_png(fig: Figure, **savefig_kw: Any) -> bytes:
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", **({"dpi": EXPORT_DPI} | savefig_kw))
-    return buf.getvalue()
+    return compact_png(buf.getvalue())
+
+
+#: Colours kept in a figure's PNG: charts of a few flat colours and anti-aliased edges need no
+#: more, and a palette PNG takes about a third of the bytes of Agg's RGBA one.
+PNG_COLORS = 256
+
+
+def compact_png(png: bytes) -> bytes:
+    """The same picture as a :data:`PNG_COLORS`-colour palette PNG, optimised: pages with
+    several figures at :data:`PNG_SCALE` stay light. Figures are drawn on an opaque
+    background, so dropping the alpha channel loses nothing."""
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(io.BytesIO(png)) as image:
+        rgb = image.convert("RGB")
+    out = io.BytesIO()
+    palette = rgb.quantize(colors=PNG_COLORS, method=Image.Quantize.MEDIANCUT)
+    palette.save(out, format="png", optimize=True)
+    return out.getvalue()
 
 
 def display_width_px(fig: Figure) -> int:
@@ -1447,8 +1467,8 @@ def kv_cache_chart(
 ) -> Figure:
     """Two panels: each model's ``b`` (bars, log axis) and one sequence's cache against context.
 
-    Left: :func:`tokenmath.specs.kv_bytes_per_token`, the bytes each further token adds (for
-    models with sliding windows, the growth of long contexts). Right:
+    Top: :func:`tokenmath.specs.kv_bytes_per_token`, the bytes each further token adds (for
+    models with sliding windows, the growth of long contexts). Bottom:
     :func:`tokenmath.specs.kv_bytes_per_sequence` in GB on log-log axes, each model up to its
     own context limit; windowed layers show as a bend where their windows fill. Models whose
     curves coincide (same layout and limit) share one line. ``context=(low, high)`` sets the
@@ -1458,15 +1478,17 @@ def kv_cache_chart(
     kv = check_kv_precision(kv_precision)
     default_high = float(max(m.context_limit for m in models))
     low, high = _axis_range("context", context, (16.0, default_high), "tokens")
-    fig = new_figure((10.5, max(4.4, 0.3 * len(models) + 1.6)))
-    bars_ax, seq_ax = fig.subplots(1, 2, width_ratios=(1, 1.25))
+    # the two panels stacked at the column's width, so that their text keeps its size
+    bars_height, seq_height = max(3.0, 0.3 * len(models) + 1.2), 5.2
+    fig = new_figure((FIGSIZE[0], bars_height + seq_height))
+    bars_ax, seq_ax = fig.subplots(2, 1, height_ratios=(bars_height, seq_height))
     order = sorted(models, key=lambda m: kv_bytes_per_token(m, kv_precision=kv))
     rows = np.arange(len(order))
     b_values = np.array([kv_bytes_per_token(m, kv_precision=kv) for m in order])
     style_axes(bars_ax, KV_BYTES_LABEL, "", logy=False)
     bars_ax.barh(rows, b_values, height=0.62, color=PALETTE["vermillion"], gid="bars-b")
     for row, value in zip(rows, b_values, strict=True):
-        bars_ax.text(value * 1.1, row, f"{value:,.0f}", va="center", fontsize=7.5)
+        bars_ax.text(value * 1.1, row, f"{value:,.0f}", va="center", fontsize=8)
     bars_ax.set_yticks(rows, [m.name for m in order], fontsize=8)
     bars_ax.set_xlim(float(b_values.min()) / 2, float(b_values.max()) * 12)
     bars_ax.set_title(f"bytes per token, {kv.upper()} cache", fontsize=10)
@@ -1479,7 +1501,10 @@ def kv_cache_chart(
         curves.append(_numbered_curve(seq_ax, i, held, cache, label, f"cache-{m.name}"))
     seq_ax.set_xlim(low, high)
     seq_ax.set_ylim(*log_limits(curves, headroom=2.0))
-    seq_ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
+    # below the axes: the lines fill the panel from corner to corner
+    seq_ax.legend(
+        fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False
+    )
     seq_ax.set_title("one sequence's cache, up to each model's context limit", fontsize=10)
     return fig
 
@@ -1524,7 +1549,7 @@ def cost_multiple_chart(
         curves.append(ys)
     ax.set_xlim(low, high)
     ax.set_ylim(0.5, log_limits(curves, headroom=2.0)[1])
-    ax.legend(fontsize=7.5, loc="upper left", framealpha=0.9)
+    ax.legend(fontsize=8, loc="upper left", framealpha=0.9)
     ax.set_title(f"cost floor on {hw.name}, {precision.upper()}", fontsize=10)
     return fig
 
@@ -1682,6 +1707,198 @@ def usd_chart(
         f"{model.name}, {precision.upper()}, context {context:,.0f} tokens{where}", fontsize=10
     )
     return fig
+
+
+# --------------------------------------------------------------------------- refinements
+
+#: Batch axis of the expert-reads panel [sequences].
+REFINE_BATCHES = (1.0, 1e4)
+#: Context axis of the context panels [tokens].
+REFINE_CONTEXTS = (16.0, 65_536.0)
+#: Shares of the routed weights marked on the expert-reads panel.
+REFINE_SHARES = (0.9, 0.99)
+#: Size of the refinements chart [inches]: four panels stacked at the column's width.
+REFINEMENTS_FIGSIZE = (FIGSIZE[0], 13.5)
+
+
+def _unique_models(*groups: Sequence[Model]) -> list[Model]:
+    seen: dict[str, Model] = {}
+    for group in groups:
+        for m in group:
+            seen.setdefault(m.name, m)
+    return list(seen.values())
+
+
+def refinements_chart(
+    moe_models: Sequence[Model],
+    context_models: Sequence[Model],
+    hw: Hardware,
+    precision: str = "bf16",
+    *,
+    kv_precision: str = "bf16",
+    refined: Assumptions = REFINED,
+    context: tuple[float, float] | None = None,
+) -> Figure:
+    """Four panels: how far the refinements move the first-order headline numbers.
+
+    (a) the expected share of routed-expert weights a step reads against the batch, for each
+    of ``moe_models``, with each model's sweet spot marked (a dot); (b) the batch-1 penalty
+    at context 0 under :data:`~tokenmath.assumptions.FIRST_ORDER` and under ``refined`` for
+    every model of both lists, with ``C/BW`` at BF16 as a vertical line; (c) the sweet-spot
+    batch against context and (d) the step at the sweet spot over the step at batch 1
+    (:func:`tokenmath.serving.slowdown_at_sweet_spot`), both for ``context_models``, solid
+    for the first-order model and dashed for ``refined``. ``context=(low, high)`` sets the
+    context axis of (c) and (d) [tokens]; each model is drawn up to its context limit.
+    """
+    moe_models = _check_list("moe_models", moe_models, Model)
+    context_models = _check_list("context_models", context_models, Model)
+    check_hardware(hw)
+    check_assumptions(refined)
+    low, high = _axis_range("context", context, REFINE_CONTEXTS, "tokens")
+    everyone = _unique_models(moe_models, context_models)
+    colors = {m.name: PALETTE[CASE_COLORS[i % len(CASE_COLORS)]] for i, m in enumerate(everyone)}
+    kw = {"kv_precision": kv_precision}
+    # the four panels stacked at the column's width, so that their text keeps its size
+    fig = new_figure(REFINEMENTS_FIGSIZE, constrained=False)
+    # a fixed layout: constrained layout took half the time of drawing these four panels
+    fig.subplots_adjust(left=0.2, right=0.95, bottom=0.045, top=0.93, hspace=0.55)
+    ax_share, ax_penalty, ax_spot, ax_slow = fig.subplots(4, 1).ravel()
+    _share_panel(ax_share, moe_models, hw, precision, colors, kw)
+    _penalty_panel(ax_penalty, everyone, hw, precision, refined, kw)
+    contexts = np.geomspace(low, high, GRID_POINTS)
+    for ax, quantity in ((ax_spot, "spot"), (ax_slow, "slowdown")):
+        _context_panel(ax, quantity, context_models, hw, precision, refined, contexts, colors, kw)
+    fig.suptitle(
+        f"on {hw.name}, {precision.upper()} weights, {kv_precision.upper()} cache\n"
+        f"solid: first-order, dashed: {refined.describe()}",
+        fontsize=10,
+    )
+    return fig
+
+
+def _share_panel(ax, models, hw, precision, colors, kw) -> None:
+    batches = np.geomspace(*REFINE_BATCHES, GRID_POINTS)
+    style_axes(ax, BATCH_LABEL, "share of routed weights read", logy=False)
+    for m in models:
+        share = np.asarray(routed_share_read(m, batches), dtype=float)
+        ax.plot(
+            batches,
+            share,
+            color=colors[m.name],
+            linewidth=2.0,
+            gid=f"share-{m.name}",
+            label=f"{m.name} (k/E = {m.experts_per_token}/{m.routed_experts})"
+            if m.routed_experts
+            else f"{m.name} (dense)",
+        )
+        spot = float(rl.sweet_spot(m, hw, 0, precision, **kw))
+        if batches[0] <= spot <= batches[-1]:
+            ax.plot(
+                [spot],
+                [float(routed_share_read(m, spot))],
+                "o",
+                color=colors[m.name],
+                markersize=6,
+                gid=f"share-spot-{m.name}",
+            )
+    for level in REFINE_SHARES:
+        ax.axhline(
+            level, color=PALETTE["grey"], linestyle=":", linewidth=1.0, gid=f"share-level-{level:g}"
+        )
+        ax.annotate(
+            f"{level:.0%}",
+            (0.0, level),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, -1),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="#444444",
+        )
+    ax.set_xlim(*REFINE_BATCHES)
+    ax.set_ylim(0, 1.04)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"{y:.0%}"))
+    ax.legend(fontsize=8, loc="lower right", framealpha=0.9)
+    ax.set_title("(a) routed weights one step reads (dot: sweet spot)", fontsize=9.5)
+
+
+def _penalty_panel(ax, models, hw, precision, refined, kw) -> None:
+    first = np.array([rl.batch1_penalty(m, hw, 0, precision, **kw) for m in models])
+    better = np.array(
+        [rl.batch1_penalty(m, hw, 0, precision, assume=refined, **kw) for m in models]
+    )
+    style_axes(ax, "batch-1 penalty [× the cost floor]", "", logx=True)
+    rows = np.arange(len(models))[::-1]
+    bar = 0.38
+    ax.barh(
+        rows + bar / 2,
+        first,
+        height=bar,
+        color=PALETTE["grey"],
+        label="first-order",
+        gid="bars-penalty-first-order",
+    )
+    ax.barh(
+        rows - bar / 2,
+        better,
+        height=bar,
+        color=PALETTE["blue"],
+        label=refined.describe(),
+        gid="bars-penalty-refined",
+    )
+    for row, a, b in zip(rows, first, better, strict=True):
+        ax.text(a * 1.08, row + bar / 2, f"{a:,.0f}", va="center", fontsize=8)
+        ax.text(b * 1.08, row - bar / 2, f"{b:,.0f}", va="center", fontsize=8)
+    ratio = hw.ops_per_byte("bf16")
+    ax.axvline(ratio, color=PALETTE["black"], linestyle=":", linewidth=1.2, gid="c-over-bw")
+    ax.annotate(
+        f"C/BW at BF16 ≈ {ratio:,.0f}",
+        (ratio, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -2),
+        textcoords="offset points",
+        va="top",
+        fontsize=8,
+    )
+    ax.set_yticks(rows, [m.name for m in models], fontsize=8)
+    ax.set_xlim(1, nice_ceiling(float(np.max(first)) * 8))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+    ax.set_title("(b) batch-1 penalty at context 0", fontsize=9.5)
+
+
+def _context_panel(ax, quantity, models, hw, precision, refined, contexts, colors, kw) -> None:
+    if quantity == "spot":
+        compute, ylabel = rl.sweet_spot, "sweet spot B* [sequences]"
+        title = "(c) sweet spot against context"
+    else:
+        compute, ylabel = serving.slowdown_at_sweet_spot, "T(B*) / T(1)"
+        title = "(d) step at the sweet spot over step at batch 1"
+    style_axes(ax, CONTEXT_LABEL, ylabel, logy=True)
+    shown = []
+    for m in models:
+        held = contexts[contexts <= m.context_limit]
+        for label, assume, style in (("first", FIRST_ORDER, "-"), ("refined", refined, "--")):
+            y = np.asarray(compute(m, hw, held, precision, assume=assume, **kw), dtype=float)
+            y = np.where(np.isfinite(y), y, np.nan)
+            shown.append(y)
+            ax.plot(
+                held,
+                y,
+                color=colors[m.name],
+                linestyle=style,
+                linewidth=1.8,
+                gid=f"{quantity}-{label}-{m.name}",
+                label=m.name if label == "first" else None,
+            )
+    ax.set_xlim(contexts[0], contexts[-1])
+    ax.set_ylim(*log_limits(shown, headroom=1.5))
+    if quantity == "slowdown":
+        ax.set_ylim(bottom=0.8, top=min(ax.get_ylim()[1], 1e3))
+    else:
+        ax.set_ylim(top=min(ax.get_ylim()[1], 1e6))
+    ax.legend(fontsize=8, loc="upper left", framealpha=0.9)
+    ax.set_title(title, fontsize=9.5)
 
 
 register_ipython_png()  # in a notebook: PNGs through BookFigure._repr_png_, even after %matplotlib
