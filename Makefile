@@ -75,8 +75,15 @@ test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile \
 	  --doctest-modules lib/tokenmath --nbmake --nbmake-timeout=300 $(NOTEBOOK_DIRS) tests
 
+# lab-settings/overrides.json changes JupyterLab's defaults (a reader's own settings still
+# win): every cell rendered, not only those on screen, so Run All evaluates the {eval} roles
+# of every markdown cell (jupyterlab-myst skips cells not yet drawn); no news or update
+# checks (they would go to the internet).
+LAB_SETTINGS := $(CURDIR)/lab-settings
+
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
+	  --LabApp.app_settings_dir=$(LAB_SETTINGS)
 
 serve:
 	@test -f $(SITE)/index.html || $(MAKE) book
