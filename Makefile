@@ -19,8 +19,9 @@ JB_STRICT := -W -n --keep-going
 PORT ?= 8000
 # pytest-xdist workers for `make test` (notebooks run in parallel; 0 = no xdist).
 PYTEST_WORKERS ?= 2
-# Hash of the library's source and data: the execution cache only sees notebook code, so a
-# change here must throw the cache (and Sphinx's doctrees) away.
+# Hash of the library's source and data: Sphinx re-reads (and, in inline execution mode,
+# re-executes) only the pages whose own source changed, so a change here must throw the
+# doctrees away (and the old execution cache, if one is left from the cache mode).
 LIB_HASH_FILE := _build/.lib-hash
 LIB_HASH = $$(find lib -type f \( -name '*.py' -o -name '*.toml' -o -name '*.json' \
   -o -name '*.csv' -o -name '*.yaml' \) -not -path '*/__pycache__/*' -print0 \
@@ -45,7 +46,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	@touch $@
 
-# Drop the execution cache and doctrees when lib/ changed since the last build.
+# Drop the doctrees (and any execution cache) when lib/ changed since the last build.
 define forget_stale_outputs
 	h=$(LIB_HASH); \
 	if [ "$$(cat $(LIB_HASH_FILE) 2>/dev/null)" != "$$h" ]; then \
@@ -66,8 +67,8 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Forced execution: the cache and doctrees are deleted, so every notebook runs against the
-# current lib/ (and the fresh cache then serves the next `make book`).
+# Forced execution: the doctrees (and any execution cache) are deleted, so every notebook
+# runs against the current lib/ (and the fresh doctrees then serve the next `make book`).
 test: $(INSTALLED) lint
 	rm -rf $(SITE) _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build; echo "$(LIB_HASH)" > $(LIB_HASH_FILE)
