@@ -88,6 +88,9 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, str]]:
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        # Kernels talk over Unix sockets: no TCP ports to race for with the notebooks that
+        # nbmake runs at the same time (a clash kills a kernel: "Address already in use").
+        "--KernelManager.transport=ipc",
         f"--LabApp.app_settings_dir={ROOT / 'lab-settings'}",  # as `make lab` does
         "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run commands from the test
     ]

@@ -160,6 +160,13 @@ def test_explorer_labels_stay_apart(explorer, batch):
 # -- the batch slider, the latency axis and the readouts' units ------------------------------
 
 
+@pytest.fixture(scope="module")
+def scratch_explorer() -> widgets.CostExplorer:
+    """An explorer of its own for these tests: they leave it in other states than the
+    ``explorer`` fixture's tests expect."""
+    return widgets.cost_explorer().explorer
+
+
 def test_the_explorer_opens_at_the_batch_the_prose_quotes():
     """The page says the explorer opens at batch 64 ($4.85 per million tokens on H100s); a
     browser slider reports its position back as an option's value, so the option under the
@@ -192,7 +199,8 @@ def test_batch_stops_are_whole_sequences_on_a_log_scale():
     assert widgets.batch_options(63.5)[stops.index(64)] == 63.5  # an odd value gets a stop
 
 
-def test_sliding_moves_to_the_next_stop(explorer):
+def test_sliding_moves_to_the_next_stop(scratch_explorer):
+    explorer = scratch_explorer
     explorer.update(model="deepseek-v3", hardware="h100-sxm", context=0, batch=64)
     explorer.batch_w.index += 1  # one step right, as a reader dragging the handle
     stops = widgets.batch_options()
@@ -213,7 +221,8 @@ def test_the_batch_slider_has_a_row_of_its_own():
 @pytest.mark.parametrize(
     ("name", "context"), [("deepseek-v3", 0), ("deepseek-v3", 8192), ("llama-3.1-70b", 0)]
 )
-def test_the_flat_stretch_of_the_latency_panel_is_not_squashed(explorer, name, context):
+def test_the_flat_stretch_of_the_latency_panel_is_not_squashed(scratch_explorer, name, context):
+    explorer = scratch_explorer
     """On a log step-time axis the batch-1 step time sits well above the bottom of the panel
     (on the old linear axis it sat at 3 % of the height)."""
     assert explorer.update(model=name, hardware="h100-sxm", context=context, batch=64)
@@ -249,7 +258,8 @@ def readout_rows(explorer) -> dict[str, str]:
         {"model": "llama-3.1-70b", "hardware": "h100-sxm", "context": 4096, "batch": 300},
     ],
 )
-def test_every_number_in_the_readouts_has_its_unit(explorer, changes):
+def test_every_number_in_the_readouts_has_its_unit(scratch_explorer, changes):
+    explorer = scratch_explorer
     assert explorer.update(**changes, gpus=None, usd_per_gpu_hour=None)
     rows = readout_rows(explorer)
     assert len(rows) == 8
