@@ -30,8 +30,9 @@ GRADE_SANDBOX ?= auto
 KIT := _build/student
 # pytest-xdist workers for `make test` (notebooks run in parallel; 0 = no xdist).
 PYTEST_WORKERS ?= 2
-# Hash of the library's source and data: the execution cache only sees notebook code, so a
-# change here must throw the cache (and Sphinx's doctrees) away.
+# Hash of the library's source and data: Sphinx re-reads (and, in inline execution mode,
+# re-executes) only the pages whose own source changed, so a change here must throw the
+# doctrees away (and the old execution cache, if one is left from the cache mode).
 LIB_HASH_FILE := _build/.lib-hash
 LIB_HASH = $$(find lib -type f \( -name '*.py' -o -name '*.toml' -o -name '*.json' \
   -o -name '*.csv' -o -name '*.yaml' \) -not -path '*/__pycache__/*' -print0 \
@@ -64,7 +65,7 @@ $(LAB_INSTALLED): requirements-lab.txt pyproject.toml
 	$(PIP_INSTALL) -r requirements-lab.txt -e .
 	@touch $@
 
-# Drop the execution cache and doctrees when lib/ changed since the last build.
+# Drop the doctrees (and any execution cache) when lib/ changed since the last build.
 define forget_stale_outputs
 	h=$(LIB_HASH); \
 	if [ "$$(cat $(LIB_HASH_FILE) 2>/dev/null)" != "$$h" ]; then \
@@ -85,8 +86,8 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Forced execution: the cache and doctrees are deleted, so every notebook runs against the
-# current lib/ (and the fresh cache then serves the next `make book`).
+# Forced execution: the doctrees (and any execution cache) are deleted, so every notebook
+# runs against the current lib/ (and the fresh doctrees then serve the next `make book`).
 test: $(INSTALLED) lint
 	rm -rf $(SITE) _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build; echo "$(LIB_HASH)" > $(LIB_HASH_FILE)
@@ -94,8 +95,15 @@ test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile \
 	  --doctest-modules lib/tokenmath --nbmake --nbmake-timeout=300 $(NOTEBOOK_DIRS) tests
 
+# lab-settings/overrides.json changes JupyterLab's defaults (a reader's own settings still
+# win): every cell rendered, not only those on screen, so Run All evaluates the {eval} roles
+# of every markdown cell (jupyterlab-myst skips cells not yet drawn); no news or update
+# checks (they would go to the internet).
+LAB_SETTINGS := $(CURDIR)/lab-settings
+
 lab: $(LAB_INSTALLED)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
+	  --LabApp.app_settings_dir=$(LAB_SETTINGS)
 
 serve:
 	@test -f $(SITE)/index.html || $(MAKE) book

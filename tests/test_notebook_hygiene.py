@@ -51,6 +51,8 @@ def hygiene_problems(nb: nbformat.NotebookNode) -> list[str]:
                 problems.append(f"cell {index} stores outputs")
             if cell.get("execution_count") is not None:
                 problems.append(f"cell {index} stores an execution count")
+        if "user_expressions" in cell.get("metadata", {}):
+            problems.append(f"cell {index} stores evaluated {{eval}} results (an output)")
     ids = [cell.get("id") for cell in nb.cells]
     if len(ids) != len(set(ids)):
         problems.append("cell ids are not unique")
@@ -71,8 +73,10 @@ def test_hygiene_check_catches_outputs() -> None:
     cell = nbformat.v4.new_code_cell("1 + 1")
     cell.execution_count = 1
     cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
-    nb.cells = [cell]
-    assert len(hygiene_problems(nb)) == 2
+    prose = nbformat.v4.new_markdown_cell("{eval}`x`")
+    prose.metadata["user_expressions"] = [{"expression": "x", "result": {"status": "ok"}}]
+    nb.cells = [cell, prose]
+    assert len(hygiene_problems(nb)) == 3
 
 
 # --------------------------------------------------------------------------- glue plumbing

@@ -216,6 +216,34 @@ def test_nothing_kept_needs_a_removed_cell(edition, folder: str, path: Path) -> 
     shown = set(re.findall(r"\{glue(?::text)?\}`([^`:]+)", markdown))
     unset = {name for name in shown - glued if not (prefixes and name.startswith(prefixes))}
     assert not unset, f"{path.name}: prose shows glue never set: {sorted(unset)}"
+    late = _eval_names_before_assignment(student.cells)
+    assert not late, f"{path.name}: prose evaluates names no earlier kept cell sets: {late}"
+
+
+#: The variable an ``{eval}`` role reads: ``{eval}`name``` or ``{eval}`f"{name:spec}"```.
+EVAL_NAME = re.compile(r"""\{eval\}`(?:f["']\{)?([A-Za-z_][A-Za-z0-9_]*)""")
+
+
+def _eval_names_before_assignment(cells: list) -> list[str]:
+    """Names that an ``{eval}`` role of a markdown cell reads before any earlier kept code cell
+    assigns them (JupyterLab and the site evaluate a markdown cell when the run reaches it)."""
+    stored: set[str] = set()
+    late = []
+    for cell in cells:
+        if cell.cell_type == "code":
+            stored |= _names(cell.source)[0]
+        elif cell.cell_type == "markdown":
+            late += [n for n in EVAL_NAME.findall(cell.source) if n not in stored]
+    return sorted(set(late))
+
+
+def test_eval_check_catches_a_name_only_a_solution_set() -> None:
+    cells = [
+        nbformat.v4.new_markdown_cell('It costs {eval}`f"{q2_cost:.2f}"` dollars.'),
+        nbformat.v4.new_code_cell("q2_cost = 1.5"),
+        nbformat.v4.new_markdown_cell("Again {eval}`q2_cost`, and {eval}`f'{q2_other}'`."),
+    ]
+    assert _eval_names_before_assignment(cells) == ["q2_cost", "q2_other"]
 
 
 def test_doc_links_point_to_kit_notebooks(kit_dir, edition) -> None:

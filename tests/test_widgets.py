@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import ipywidgets as w
 import numpy as np
 import pytest
@@ -159,3 +161,118 @@ def test_explorer_labels_stay_apart(explorer, batch):
                 width = min(box.x1, other.x1) - max(box.x0, other.x0)
                 height = min(box.y1, other.y1) - max(box.y0, other.y0)
                 assert width <= 0 or height <= 0, f"marker label overlaps {name!r}"
+
+
+# -- the batch slider, the latency axis and the readouts' units ------------------------------
+
+
+@pytest.fixture(scope="module")
+def scratch_explorer() -> widgets.CostExplorer:
+    """An explorer of its own for these tests: they leave it in other states than the
+    ``explorer`` fixture's tests expect."""
+    return widgets.cost_explorer().explorer
+
+
+def test_the_explorer_opens_at_the_batch_the_prose_quotes():
+    """The page says the explorer opens at batch 64 ($4.85 per million tokens on H100s); a
+    browser slider reports its position back as an option's value, so the option under the
+    handle must be exactly 64 and choosing it again must change nothing."""
+    explorer = widgets.cost_explorer().explorer
+    assert explorer.state.batch == 64
+    label, value = explorer.batch_w.options[explorer.batch_w.index]
+    assert (label, value) == ("64", 64)
+    before = explorer.last_readouts["usd_per_million_tokens"]
+    explorer.batch_w.index = explorer.batch_w.index  # what the browser sends on first render
+    assert explorer.state.batch == 64
+    assert explorer.last_readouts["usd_per_million_tokens"] == before
+    m, hw = tm.model("deepseek-v3"), tm.hardware("h100-sxm")
+    want = tm.usd_per_million_tokens(tm.cost_per_token(m, hw, 64, 0), hw.usd_per_hour)
+    assert f"${want:.2f} per million tokens" in explorer.readout_w.value
+
+
+def test_batch_stops_are_whole_sequences_on_a_log_scale():
+    stops = widgets.batch_options()
+    assert stops[0] == 1 and stops[-1] == widgets.MAX_BATCH
+    assert all(isinstance(s, int) for s in stops)
+    assert stops == sorted(set(stops))
+    assert {2**k for k in range(20)} <= set(stops)  # 64, 128, ... are stops
+    small = [s for s in stops if s <= 20]
+    assert small == list(range(1, 21))  # every whole batch where one sequence is a big step
+    gaps = np.diff(np.log10([s for s in stops if s >= 20]))
+    step = 1 / widgets.BATCH_STOPS_PER_DECADE
+    assert gaps.max() <= 2 * step  # rounding to whole numbers merges a stop at most
+    assert np.median(gaps) == pytest.approx(step, rel=0.05)
+    assert widgets.batch_options(63.5)[stops.index(64)] == 63.5  # an odd value gets a stop
+
+
+def test_sliding_moves_to_the_next_stop(scratch_explorer):
+    explorer = scratch_explorer
+    explorer.update(model="deepseek-v3", hardware="h100-sxm", context=0, batch=64)
+    explorer.batch_w.index += 1  # one step right, as a reader dragging the handle
+    stops = widgets.batch_options()
+    assert explorer.state.batch == stops[stops.index(64) + 1] == 66
+    m, hw = tm.model("deepseek-v3"), tm.hardware("h100-sxm")
+    cost = tm.cost_per_token(m, hw, 66, 0)
+    assert explorer.last_readouts["gpu_seconds_per_million_tokens"] == pytest.approx(cost * 1e6)
+
+
+def test_the_batch_slider_has_a_row_of_its_own():
+    box = widgets.cost_explorer()
+    explorer = box.explorer
+    assert explorer.batch_w in box.children  # not squeezed into a 340 px column
+    assert explorer.batch_w.layout.width == "100%"
+    assert explorer.batch_w.layout.max_width == explorer.image.layout.max_width
+
+
+@pytest.mark.parametrize(
+    ("name", "context"), [("deepseek-v3", 0), ("deepseek-v3", 8192), ("llama-3.1-70b", 0)]
+)
+def test_the_flat_stretch_of_the_latency_panel_is_not_squashed(scratch_explorer, name, context):
+    explorer = scratch_explorer
+    """On a log step-time axis the batch-1 step time sits well above the bottom of the panel
+    (on the old linear axis it sat at 3 % of the height)."""
+    assert explorer.update(model=name, hardware="h100-sxm", context=context, batch=64)
+    ax = explorer.figure.latency.ax
+    assert ax.get_yscale() == "log"
+    low, high = ax.get_ylim()
+    t1 = explorer.figure.latency.lines["total"].get_ydata()[0]
+    height = (np.log10(t1) - np.log10(low)) / (np.log10(high) - np.log10(low))
+    assert 0.2 <= height <= 0.8, height
+    top = explorer.figure.latency.lines["total"].get_ydata().max()
+    assert top <= high  # the rise past the sweet spot stays on the chart
+
+
+UNITS = (
+    "ms per decode step",
+    "GPU-seconds per million tokens",
+    "per million tokens",
+    "per GPU-hour",
+    "sequences",
+    "x the floor",
+)
+
+
+def readout_rows(explorer) -> dict[str, str]:
+    cells = re.findall(r"<td[^>]*>(?:<b>)?(.*?)(?:</b>)?</td>", explorer.readout_w.value)
+    return dict(zip(cells[::2], cells[1::2], strict=True))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"model": "deepseek-v3", "hardware": "h100-sxm", "context": 0, "batch": 64},
+        {"model": "llama-3.1-70b", "hardware": "h100-sxm", "context": 4096, "batch": 300},
+    ],
+)
+def test_every_number_in_the_readouts_has_its_unit(scratch_explorer, changes):
+    explorer = scratch_explorer
+    assert explorer.update(**changes, gpus=None, usd_per_gpu_hour=None)
+    rows = readout_rows(explorer)
+    assert len(rows) == 8
+    for key, value in rows.items():
+        if re.search(r"\d", value):
+            assert any(unit in value for unit in UNITS), (key, value)
+    floor = rows["floor"]
+    assert floor.count("per million tokens") == 2  # GPU-seconds and dollars, both per million
+    assert "GPU-seconds per million tokens" in floor
+    assert rows["step time at this batch"].endswith("ms per decode step")

@@ -1,4 +1,6 @@
-"""Strip notebooks to clean sources: no outputs, no execution counts, no widget state.
+"""Strip notebooks to clean sources: no outputs, no execution counts, no widget state, no
+inline-expression results (jupyterlab-myst stores each markdown cell's evaluated ``{eval}``
+roles in its ``user_expressions`` metadata when a reader saves a run notebook).
 
 Usage: ``python tools/strip_outputs.py [NOTEBOOK ...]`` (default: every notebook under
 chapters/ and exercises/). Also upgrades to nbformat 4.5, gives every cell an id and sets the
@@ -26,6 +28,7 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs = []
             cell.execution_count = None
         cell.metadata.pop("execution", None)
+        cell.metadata.pop("user_expressions", None)
     nb.nbformat, nb.nbformat_minor = 4, max(nb.nbformat_minor, 5)
     _, nb = normalize(nb)  # adds missing cell ids (nbformat >= 4.5)
     nb = nbformat.from_dict(nb)

@@ -1095,12 +1095,14 @@ class LatencyPanel:
         mark_sweet_spot: bool = True,
         legend: Mapping[str, Any] | None = None,
         compact: bool = False,
+        log_y: bool = False,
     ) -> None:
         """``legend``: keyword arguments of ``Axes.legend`` (placement);
         ``compact``: region labels pinned to the corners, no floor or sweet-spot label (the
-        explorer shows those numbers beside the chart)."""
-        self.ax, self.compact = ax, compact
-        style_axes(ax, BATCH_LABEL, STEP_LABEL)
+        explorer shows those numbers beside the chart); ``log_y``: a log step-time axis
+        (whole decades), where the flat stretch stays visible however far the batch runs."""
+        self.ax, self.compact, self.log_y = ax, compact, log_y
+        style_axes(ax, BATCH_LABEL, STEP_LABEL, logy=log_y)
         spec = {
             "memory": ("memory time (weights + KV)", TERM_STYLE["weights"]),
             "compute": ("compute time", TERM_STYLE["compute"]),
@@ -1168,7 +1170,10 @@ class LatencyPanel:
         self.lines["compute"].set_data(batches, np.asarray(t_comp) * scale)
         self.lines["total"].set_data(batches, total)
         self.ax.set_xlim(low, high)
-        self.ax.set_ylim(0, nice_ceiling(float(total.max()) * 1.35))
+        if self.log_y:
+            self.ax.set_ylim(*log_limits([total], headroom=2.0))
+        else:
+            self.ax.set_ylim(0, nice_ceiling(float(total.max()) * 1.35))
         first = float(total[0])
         self.floor_text.xy = (low, first)
         self.floor_text.set_text(f"T = {format_sig(first)} ms at B = {format_batch(low)}")
@@ -1193,14 +1198,16 @@ def latency_chart(
     markers: Mapping[str, float] | None = None,
     gpus: int = 1,
     regions: bool = True,
+    log_y: bool = False,
 ) -> Figure:
     """Step time [ms] against batch size: flat while memory-bound, rising once compute-bound.
 
-    ``gpus`` accelerators share one replica (each step is ``gpus`` times shorter).
+    ``gpus`` accelerators share one replica (each step is ``gpus`` times shorter);
+    ``log_y`` draws the step time on a log axis, as the explorer does.
     """
     low, high = _batch_axis(model, hw, context, precision, batch)
     fig, ax = _figure_and_axes(ax)
-    panel = LatencyPanel(ax, regions=regions, mark_sweet_spot=mark_sweet_spot)
+    panel = LatencyPanel(ax, regions=regions, mark_sweet_spot=mark_sweet_spot, log_y=log_y)
     panel.update(model, hw, context, precision, batch_grid(low, high), gpus=gpus, markers=markers)
     ax.set_title(_title(model, hw, context, precision), fontsize=10)
     return fig

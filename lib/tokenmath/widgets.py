@@ -38,6 +38,10 @@ LEGEND_BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.15), "ncol": 2
 EXPLORER_DPI = 80
 BATCH_LOG10_RANGE = (0.0, 6.0)  # batch slider from 1 to 10^6 sequences
 MAX_BATCH = 10 ** BATCH_LOG10_RANGE[1]
+#: Batch slider stops per decade (about 4.7 % apart), whole numbers, every power of two added.
+BATCH_STOPS_PER_DECADE = 50
+#: The batch slider spans the width of the figure (six decades need room).
+BATCH_SLIDER_LAYOUT = {"width": "100%", "max_width": "900px"}
 MAX_GPUS = 4096
 MAX_USD_PER_GPU_HOUR = 1000.0
 
@@ -70,6 +74,23 @@ def context_options(limit: int) -> list[int]:
         values += [v for v in (step, step * 3 // 2) if v < limit]
         step *= 2
     return [*values, int(limit)]
+
+
+def batch_options(current: float | None = None) -> list[float]:
+    """Stops of the batch slider [sequences]: whole numbers on a log scale from 1 to
+    ``MAX_BATCH``, ``BATCH_STOPS_PER_DECADE`` per decade, every power of two included (so 64,
+    the starting batch, is a stop), and ``current`` added when it is not one.
+
+    Whole numbers, not a float log slider: a browser slider snaps its value to its step
+    grid and sends the snapped value back (a log slider opened at 64 came back as 63.1).
+    """
+    low, high = BATCH_LOG10_RANGE
+    steps = round((high - low) * BATCH_STOPS_PER_DECADE)
+    stops = {round(10 ** (low + k / BATCH_STOPS_PER_DECADE)) for k in range(steps + 1)}
+    stops |= {2**k for k in range(int(math.log2(MAX_BATCH)) + 1)}
+    if current is not None:
+        stops.add(current)
+    return sorted(stops)
 
 
 def readouts(state: ExplorerState) -> dict[str, Any]:
@@ -144,7 +165,9 @@ class ExplorerFigure:
         ax_cost, ax_lat = self.fig.subplots(1, 2)
         self.fig.subplots_adjust(left=0.1, right=0.97, bottom=0.25, top=0.97, wspace=0.25)
         self.cost = plots.CostPanel(ax_cost, legend=LEGEND_BELOW, compact=True)
-        self.latency = plots.LatencyPanel(ax_lat, legend=LEGEND_BELOW, compact=True)
+        # Log step time: the flat memory-bound stretch and the compute-bound rise (a straight
+        # line on log axes) both stay readable over six decades of batch.
+        self.latency = plots.LatencyPanel(ax_lat, legend=LEGEND_BELOW, compact=True, log_y=True)
         self.title = ""
         self._background: Any = None
         self._blank: Any = None
@@ -280,10 +303,10 @@ def _readout_html(r: dict[str, Any], state: ExplorerState) -> str:
         if not math.isfinite(fits)
         else "weights do not fit"
         if fits < 1
-        else plots.format_batch(fits)
+        else f"{plots.format_batch(fits)} sequences"
     )
     rows = [
-        ("step time at this batch", f"{plots.format_sig(r['step_time_ms'])} ms"),
+        ("step time at this batch", f"{plots.format_sig(r['step_time_ms'])} ms per decode step"),
         (
             "GPU time",
             f"{plots.format_sig(r['gpu_seconds_per_million_tokens'])} "
@@ -299,12 +322,13 @@ def _readout_html(r: dict[str, Any], state: ExplorerState) -> str:
             "sweet spot",
             "none (KV line above compute line)"
             if not math.isfinite(r["sweet_spot"])
-            else f"B = {plots.format_batch(r['sweet_spot'])}",
+            else f"B = {plots.format_batch(r['sweet_spot'])} sequences",
         ),
         (
             "floor",
-            f"{plots.format_sig(r['floor_gpu_seconds_per_million_tokens'])} GPU-s, "
-            f"${plots.format_sig(r['floor_usd_per_million_tokens'])} per million tokens",
+            f"{plots.format_sig(r['floor_gpu_seconds_per_million_tokens'])} GPU-seconds per "
+            f"million tokens, ${plots.format_sig(r['floor_usd_per_million_tokens'])} per "
+            "million tokens",
         ),
         ("batch-1 penalty", f"{plots.format_sig(r['batch1_penalty'])} x the floor"),
         (f"largest batch that fits on {r['gpus']} GPU{'s' if r['gpus'] > 1 else ''}", fits_text),
@@ -360,16 +384,12 @@ class CostExplorer:
             options=["bf16", "fp8"], value="bf16", description="precision", style=style
         )
         self.precision_note = w.HTML("")
-        self.batch_w = w.FloatLogSlider(
+        self.batch_w = w.SelectionSlider(
+            options=_labelled(batch_options(self.state.batch)),
             value=self.state.batch,
-            base=10,
-            min=BATCH_LOG10_RANGE[0],
-            max=BATCH_LOG10_RANGE[1],
-            step=0.02,
             description="batch B",
             style=style,
-            layout=wide,
-            readout_format=",.0f",
+            layout=w.Layout(**BATCH_SLIDER_LAYOUT),
         )
         self.context_w = w.SelectionSlider(
             options=[0], value=0, description="context L", style=style, layout=wide
@@ -433,6 +453,9 @@ class CostExplorer:
                 if "fp8" in precisions
                 else f"<i>{html.escape(hw.name)} has no FP8 mode: BF16 only</i>"
             )
+            options = _labelled(batch_options(state.batch))
+            if list(self.batch_w.options) != options:
+                self.batch_w.options = options
             self.batch_w.value = state.batch
             options = context_options(m.context_limit)
             if state.context not in options:
@@ -488,12 +511,24 @@ class CostExplorer:
         left = w.VBox(
             [self.model_w, self.hardware_w, w.HBox([self.precision_w]), self.precision_note]
         )
-        right = w.VBox([self.batch_w, self.context_w, self.price_w, self.gpus_w])
+        right = w.VBox([self.context_w, self.price_w, self.gpus_w])
         box = w.VBox(
-            [w.HBox([left, right]), self.message_w, self.title_w, self.image, self.readout_w]
+            [
+                w.HBox([left, right]),
+                self.batch_w,
+                self.message_w,
+                self.title_w,
+                self.image,
+                self.readout_w,
+            ]
         )
         box.explorer = self  # reach the explorer from the box (tests, notebooks)
         return box
+
+
+def _labelled(batches: list[float]) -> list[tuple[str, float]]:
+    """(label, value) options of the batch slider: ``1,024`` for 1024."""
+    return [(f"{b:,.0f}" if float(b).is_integer() else f"{b:,.1f}", b) for b in batches]
 
 
 def _as_int(name: str, value: Any) -> int:
