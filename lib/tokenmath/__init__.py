@@ -5,7 +5,8 @@
 >>> round(tm.sweet_spot(m, hw))
 5356
 
-The physics lives in :mod:`tokenmath.roofline`, its modelling assumptions
+The physics lives in :mod:`tokenmath.roofline` (decode) and :mod:`tokenmath.prefill` (the
+prompt pass, input tokens, chunked prefill and the price of a request), its modelling assumptions
 (:data:`FIRST_ORDER`, the default, and :data:`REFINED`) in :mod:`tokenmath.assumptions`,
 the model and accelerator descriptions in :mod:`tokenmath.specs`, the sourced presets in
 :mod:`tokenmath.presets`; serving questions (latency floor, throughput, demand, fast
@@ -24,6 +25,12 @@ from typing import Any
 
 from .assumptions import FIRST_ORDER, REFINED, Assumptions
 from .measured import Measurement, measurements
+from .prefill import (
+    cost_per_input_token,
+    prefill_crossover_tokens,
+    prefill_terms,
+    prefill_time,
+)
 from .presets import HARDWARE, MODELS, hardware, hardware_names, model, model_names
 from .roofline import (
     CostTerms,
@@ -85,6 +92,7 @@ __all__ = [
     "batch1_penalty",
     "compute_precision",
     "cost_floor",
+    "cost_per_input_token",
     "cost_per_token",
     "cost_terms",
     "critical_context",
@@ -98,6 +106,9 @@ __all__ = [
     "min_gpus",
     "model",
     "model_names",
+    "prefill_crossover_tokens",
+    "prefill_terms",
+    "prefill_time",
     "region",
     "routed_share_read",
     "step_time",

@@ -32,11 +32,13 @@ import numpy as np
 
 from . import _validate as v
 from .assumptions import FIRST_ORDER, Assumptions
+from .prefill import decode_contexts, prefill_time
 from .roofline import _bisect_root, cost_floor, cost_per_token, cost_terms, step_time, sweet_spot
 from .specs import Hardware, Model, routed_share_read
 
 __all__ = [
     "FastTier",
+    "StaticBatchPhases",
     "batch_for_cost",
     "batch_for_demand",
     "batch_for_step_time",
@@ -45,6 +47,8 @@ __all__ = [
     "max_throughput",
     "premium_over_floor",
     "replicas_needed",
+    "static_batch_phases",
+    "static_batch_time",
 ]
 
 # Relative slack when dividing demand by a replica's capacity, so that a demand of exactly
@@ -484,3 +488,101 @@ def _expected_memory_batch(model, hw, precision, assume, br, budget, kv_s, n_gpu
     bounded = (kv_s > 0) & np.isfinite(high)
     root = _bisect_root(over_budget, np.where(bounded, high, 1.0), np.where(bounded, low, 0.0))
     return np.where(bounded, root, np.where(kv_s > 0, np.inf, no_cache))
+
+
+# --- A static batch, end to end ------------------------------------------------------------
+
+
+class StaticBatchPhases(NamedTuple):
+    """Seconds of the two phases of a static batch: one prefill pass, then the decode steps."""
+
+    prefill: float | np.ndarray
+    decode: float | np.ndarray
+
+
+def static_batch_phases(
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    input_tokens: v.ArrayLike,
+    output_tokens: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    first_token_from_prefill: bool = True,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> StaticBatchPhases:
+    """Prefill and decode seconds of one static batch (see :func:`static_batch_time`)."""
+    if not isinstance(first_token_from_prefill, bool):
+        raise ValueError(
+            "first_token_from_prefill must be True or False; got "
+            f"{v.echo(first_token_from_prefill)}"
+        )
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    sequences = v.positive("batch", batch)
+    prefill_s = np.asarray(prefill_time(model, hw, input_tokens, sequences, precision, gpus, **kw))
+    contexts, steps = decode_contexts(
+        input_tokens, output_tokens, first_token_from_prefill=first_token_from_prefill
+    )
+    if contexts.shape[-1] == 0:  # one output token each, all from the prefill pass
+        decode_s = np.zeros(np.broadcast_shapes(sequences.shape, contexts.shape[:-1]))
+    else:
+        per_step = np.asarray(
+            step_time(model, hw, sequences[..., None], contexts, precision, gpus, **kw)
+        )
+        decode_s = np.sum(per_step * steps, axis=-1)
+    prefill_s, decode_s = np.broadcast_arrays(prefill_s, decode_s)
+    return StaticBatchPhases(v.scalar_or_array(prefill_s), v.scalar_or_array(decode_s))
+
+
+def static_batch_time(
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    input_tokens: v.ArrayLike,
+    output_tokens: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    first_token_from_prefill: bool = True,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> float | np.ndarray:
+    """Seconds to serve one static batch end to end: prefill every prompt, then decode.
+
+    ``batch`` requests of ``input_tokens`` prompt tokens each are prefilled in one pass
+    (:func:`tokenmath.prefill.prefill_time`), then decoded together until each has
+    ``output_tokens`` tokens (whole numbers >= 1). With ``first_token_from_prefill`` (the
+    default, as in vLLM) the prefill pass's last logits give output token 1, so
+    ``output_tokens - 1`` decode steps follow, at contexts ``input_tokens``,
+    ``input_tokens + 1``, ..., ``input_tokens + output_tokens - 2`` (the cache each step
+    reads before adding its token; :func:`tokenmath.prefill.decode_contexts`). With
+    ``False``, ``output_tokens`` decode steps from context ``input_tokens``. Each step is
+    :func:`tokenmath.roofline.step_time` of the whole batch; the steps are summed in one
+    vectorised call. ``batch``, ``input_tokens`` and ``output_tokens`` broadcast.
+
+    This is how batch sweeps such as vLLM's benchmark are timed (throughput = ``batch x
+    output_tokens / static_batch_time``). A server may split a large prefill into several
+    passes (each re-reading the weights) and queues batches that do not fit in memory; the
+    roofline does neither (compare :func:`tokenmath.roofline.max_batch`).
+
+    >>> from tokenmath import model, hardware
+    >>> m, hw = model("llama-3.1-70b"), hardware("h100-sxm")
+    >>> t = static_batch_time(m, hw, 64, 2035, 300, gpus=4)
+    >>> round(t, 2), round(64 * 300 / t)          # seconds; output tokens per second
+    (8.81, 2178)
+    """
+    phases = static_batch_phases(
+        model,
+        hw,
+        batch,
+        input_tokens,
+        output_tokens,
+        precision,
+        gpus,
+        first_token_from_prefill=first_token_from_prefill,
+        kv_precision=kv_precision,
+        assume=assume,
+    )
+    return v.scalar_or_array(np.asarray(phases.prefill) + np.asarray(phases.decode))
