@@ -188,7 +188,8 @@ def _work(
         if np.any(decoding > 0):
             kv = kv + decoding * np.asarray(kv_bytes_per_sequence(model, ctx, kv_precision))
             flops = flops + decoding * np.asarray(_flops_per_sequence(model, ctx, assume))
-        tokens_read = new + decoding  # every token is routed: the experts a step touches
+        # every token is routed, drafts included: the experts a step touches
+        tokens_read = new + decoding * assume.verified_tokens
         weights = _weight_bytes(model, precision, tokens_read, assume)
     return _Work(weights, kv, flops, new, bw, peak)
 
