@@ -13,9 +13,14 @@ the model and accelerator descriptions in :mod:`tokenmath.specs`, the sourced pr
 tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in :mod:`tokenmath.cli`.
 Published measurements of real systems are data (:func:`tokenmath.measured.measurements`,
 whose file is read on the first call) and the arithmetic of a day of serving on them is
-:mod:`tokenmath.fleet`. Serving, the command, the fleet arithmetic, figures
-(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
-(:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
+:mod:`tokenmath.fleet`. What splitting a model across accelerators adds (collectives,
+expert-parallel traffic, replicated weights) is :mod:`tokenmath.parallel`; the efficiencies
+fitted to measured runs, :data:`CALIBRATED`, and their provenance are
+:mod:`tokenmath.calibration`; each measurement set beside the model's bounds, and the
+reconciliation of DeepSeek's and SGLang's serving, is :mod:`tokenmath.reconcile`. Serving, the
+command, the fleet arithmetic, these three, figures (:mod:`tokenmath.plots`), explorers
+(:mod:`tokenmath.widgets`) and answer checkers (:mod:`tokenmath.answers`) are imported on first
+use (``tm.CALIBRATED`` too), so ``import tokenmath`` stays light.
 """
 
 from __future__ import annotations
@@ -65,17 +70,30 @@ from .specs import (
 
 __version__ = "0.1.0"
 
-_LAZY = {"plots", "widgets", "answers", "cli", "serving", "fleet"}
+_LAZY = {
+    "plots",
+    "widgets",
+    "answers",
+    "cli",
+    "serving",
+    "fleet",
+    "parallel",
+    "calibration",
+    "reconcile",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return importlib.import_module(f".{name}", __name__)
+    if name == "CALIBRATED":  # fitted constants; importing them pulls in serving
+        return importlib.import_module(".calibration", __name__).CALIBRATED
     raise AttributeError(f"module 'tokenmath' has no attribute {name!r}")
 
 
 __all__ = [
     "BYTES_PER_WEIGHT",
+    "CALIBRATED",
     "FIRST_ORDER",
     "FLOPS_PER_ACTIVE_PARAM",
     "HARDWARE",
