@@ -335,7 +335,7 @@ class Fit:
         return float(np.max(np.abs(self.residuals)))
 
 
-_GRID = np.linspace(0.2, 1.0, 9)  # efficiencies tried before the refinement
+_GRID = np.linspace(0.2, 1.0, 5)  # efficiencies tried before the refinement
 _LATENCY_UNIT = 1e-6  # the latency is fitted in microseconds (well-scaled steps)
 _STEPS = 100
 _DAMPING = 1e-4

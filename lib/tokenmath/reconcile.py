@@ -231,7 +231,9 @@ def decode_throughput(
     chosen = _check_terms(terms)
     batch = v.positive_scalar("batch_per_gpu", batch_per_gpu)
     ctx = v.non_negative_scalar("context", context)
-    assume = _assumptions(chosen, calibrated, drafts if "mtp" in chosen and drafts else mtp())
+    if "mtp" in chosen and drafts is None:
+        drafts = mtp()
+    assume = _assumptions(chosen, calibrated, drafts or FIRST_ORDER)
     n = layout.gpus
     t_mem, t_comp = step_time_terms(
         model, hw, batch * n, ctx, precision, n, kv_precision=kv_precision, assume=assume
