@@ -94,6 +94,19 @@ def test_tensor_parallel_term_adds_to_the_70b_run_only():
     assert cal.sweep_seconds(p8, allreduce_latency_s=1e-5) == cal.sweep_seconds(p8)
 
 
+@pytest.mark.parametrize(
+    ("mem", "comp", "latency"), [(1.0, 1.0, None), (0.6, 0.4, 1.2e-5), (0.3, 0.9, 0.0)]
+)
+def test_the_fit_rescales_the_same_passes(mem, comp, latency):
+    """The fit takes each run apart once and rescales its passes; that must be the run."""
+    points = cal.sweep_points()
+    params = np.array([mem, comp, 0.0 if latency is None else latency / 1e-6])
+    fast = cal._log_residuals(points, params, latency is not None)
+    a = tm.Assumptions(mem_efficiency=mem, compute_efficiency=comp)
+    slow = cal.residuals(points, a, allreduce_latency_s=latency)
+    assert np.allclose(fast, slow, rtol=0, atol=1e-12)
+
+
 def test_every_run_is_below_its_bound():
     for p in cal.sweep_points():
         assert p.measured <= cal.predicted_throughput(p)

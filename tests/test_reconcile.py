@@ -110,6 +110,8 @@ def test_decode_terms_by_hand():
     assert rc.decode_throughput(DS, H800, layout, b, ctx, ["all_to_all"]) == pytest.approx(
         b / max(memory, comm)
     )
+    serial = rc.decode_throughput(DS, H800, layout, b, ctx, ["all_to_all"], overlap=False)
+    assert serial == pytest.approx(b / (memory + comm))
     compute = b * 2 * 37e9 / C8 + b * ATTN_DS * ctx / C16
     assert rc.decode_throughput(DS, H800, layout, b, ctx, ["attention"]) == pytest.approx(
         b / max(memory, compute)
@@ -209,6 +211,10 @@ def test_offpeak_revenue():
         ),
         (lambda: rc.EPLayout(12, 8), r"gpus_per_node must divide gpus \(12\)"),
         (lambda: rc.mtp(1.2), "acceptance must be >= 0 and <= 1"),
+        (
+            lambda: rc.decode_throughput(DS, H800, rc.DEEPSEEK_DECODE, 1, 1, overlap=None),
+            "overlap must be True or False",
+        ),
         (lambda: rc.compare("nowhere"), "case must be one of"),
         (lambda: rc.decode_throughput(DS, H800, rc.DEEPSEEK_DECODE, 0, 1), "batch_per_gpu"),
     ],

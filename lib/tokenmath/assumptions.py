@@ -83,12 +83,12 @@ class Assumptions:
 
     @property
     def tokens_per_step(self) -> float:
-        """Tokens each sequence gains per decode step, on average: ``1 + accepted_tokens``."""
+        """Tokens each sequence gains per decode step on average, ``1 + accepted_tokens``."""
         return 1.0 + float(self.accepted_tokens)
 
     @property
     def verified_tokens(self) -> int:
-        """Tokens each sequence runs through the model per decode step: ``1 + draft_tokens``."""
+        """Tokens each sequence runs through the model per decode step, ``1 + draft_tokens``."""
         return 1 + self.draft_tokens
 
     def describe(self) -> str:

@@ -37,18 +37,21 @@ importing this module reads no data and runs no fit.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _validate as v
 from .assumptions import FIRST_ORDER, Assumptions
 from .measured import Measurement, measurements
-from .parallel import tensor_parallel_seconds
+from .parallel import ALLREDUCES_PER_LAYER, tensor_parallel_seconds
+from .prefill import decode_contexts, prefill_terms
 from .presets import hardware, model
-from .roofline import max_batch
+from .roofline import max_batch, step_time_terms
 from .serving import static_batch_time
 from .specs import Hardware, Model
 
@@ -61,6 +64,7 @@ __all__ = [
     "MEM_EFFICIENCY",
     "PROVENANCE",
     "Fit",
+    "OutOfSample",
     "Provenance",
     "SweepPoint",
     "fit",
@@ -89,7 +93,7 @@ COMPUTE_EFFICIENCY = 0.3978
 #: Seconds each tensor-parallel all-reduce costs beyond its bytes, fitted to the vLLM sweeps.
 ALLREDUCE_LATENCY_S = 11.9e-6
 
-#: The calibrated assumptions: the first-order model's physics at the fitted efficiencies.
+#: The calibrated assumptions, the first-order model's physics at the fitted efficiencies.
 CALIBRATED = Assumptions(mem_efficiency=MEM_EFFICIENCY, compute_efficiency=COMPUTE_EFFICIENCY)
 
 
@@ -103,7 +107,7 @@ class Provenance:
     method: str
     #: Root mean square of log(measured / predicted) over the points at the stored constants.
     rms_log_residual: float
-    #: Largest |log(measured / predicted)| over the points at the stored constants.
+    #: Largest absolute log(measured / predicted) over the points at the stored constants.
     max_abs_log_residual: float
 
 
@@ -111,7 +115,7 @@ def _fit_point_ids() -> tuple[str, ...]:
     return tuple(p.id for p in sweep_points())
 
 
-#: Provenance of :data:`CALIBRATED` (the residuals are those of the stored constants).
+#: Where ``CALIBRATED`` comes from (the residuals are those of the stored constants).
 PROVENANCE = Provenance(
     points=(
         *(f"vllm-llama-70b/b{b}/throughput" for b in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)),
@@ -335,17 +339,62 @@ class Fit:
         return float(np.max(np.abs(self.residuals)))
 
 
-_GRID = np.linspace(0.2, 1.0, 5)  # efficiencies tried before the refinement
+_GRID = np.linspace(0.2, 1.0, 9)  # efficiencies tried before the refinement
 _LATENCY_UNIT = 1e-6  # the latency is fitted in microseconds (well-scaled steps)
 _STEPS = 100
-_DAMPING = 1e-4
+_DAMPING = 1e-10
+_TOLERANCE = 1e-9  # relative fall in the squared residuals that ends the fit
+
+
+class _Passes(NamedTuple):
+    """One run's passes at the datasheet rates: what :func:`sweep_seconds` sums, taken apart
+    so that a fit can rescale it. The efficiencies divide the memory and compute times of
+    each pass (that is what they mean), so ``seconds = sum(max(memory / mem_eff, compute /
+    comp_eff)) + all-reduce bytes + latency x all-reduces``."""
+
+    memory: np.ndarray  # seconds of each pass (prefill passes, decode steps) at full bandwidth
+    compute: np.ndarray  # seconds of each pass at the dense peak
+    allreduce_bytes_s: float  # seconds of tensor-parallel all-reduce bytes in the run
+    allreduces: float  # tensor-parallel all-reduces in the run
+
+    def seconds(self, mem_efficiency: float, compute_efficiency: float, latency_s) -> float:
+        busy = np.maximum(self.memory / mem_efficiency, self.compute / compute_efficiency)
+        if latency_s is None:
+            return float(np.sum(busy))
+        return float(np.sum(busy)) + self.allreduce_bytes_s + latency_s * self.allreduces
+
+
+@functools.cache
+def _passes(point: SweepPoint) -> _Passes:
+    m, hw, n, out = point.model, point.hw, point.gpus, point.whole_output_tokens
+    sizes = waves(point.batch, float(max_batch(m, hw, point.input_tokens + out, n)))
+    contexts, steps = decode_contexts(point.input_tokens, out)
+    memory, compute = [], []
+    for size in sizes:
+        pre = prefill_terms(m, hw, point.input_tokens, size, "bf16", n)
+        dec = step_time_terms(m, hw, size, contexts[steps > 0], "bf16", n)
+        memory += [np.atleast_1d(pre[0]), np.atleast_1d(dec[0])]
+        compute += [np.atleast_1d(pre[1]), np.atleast_1d(dec[1])]
+    passes = len(sizes) * (1 + int(np.sum(steps)))
+    if n > 1:
+        prefill_bytes = tensor_parallel_seconds(m, hw, sizes * point.input_tokens, n)
+        step_bytes = tensor_parallel_seconds(m, hw, sizes, n)
+        allreduce_s = float(np.sum(prefill_bytes) + np.sum(steps) * np.sum(step_bytes))
+        allreduces = float(ALLREDUCES_PER_LAYER * m.layers * passes)
+    else:
+        allreduce_s = allreduces = 0.0
+    return _Passes(np.concatenate(memory), np.concatenate(compute), allreduce_s, allreduces)
 
 
 def _log_residuals(points, params, tensor_parallel: bool) -> np.ndarray:
-    mem, comp = params[0], params[1]
+    """log(measured / predicted) at ``params`` (efficiencies, latency in microseconds), from
+    the runs' passes taken apart once (the same numbers as :func:`residuals`)."""
     latency = params[2] * _LATENCY_UNIT if tensor_parallel else None
-    assume = Assumptions(mem_efficiency=mem, compute_efficiency=comp)
-    return residuals(points, assume, allreduce_latency_s=latency)
+    predicted = [
+        p.batch * p.output_tokens / _passes(p).seconds(params[0], params[1], latency)
+        for p in points
+    ]
+    return np.log(np.array([p.measured for p in points]) / np.array(predicted))
 
 
 def _clip(params: np.ndarray) -> np.ndarray:
@@ -392,8 +441,8 @@ def fit(
     cost, params = best
     free = 3 if with_latency else 2
     damping = _DAMPING
+    r = _log_residuals(pts, params, tensor_parallel)
     for _ in range(_STEPS):
-        r = _log_residuals(pts, params, tensor_parallel)
         jac = np.empty((r.size, free))
         for j in range(free):
             h = 1e-4 * max(abs(params[j]), 1e-2)
@@ -402,23 +451,35 @@ def fit(
             bumped = params.copy()
             bumped[j] += h
             jac[:, j] = (_log_residuals(pts, bumped, tensor_parallel) - r) / h
-        normal, gradient = jac.T @ jac, jac.T @ r
+        gradient = jac.T @ r
+        # a parameter held at its bound by the gradient stays there (projected steps)
+        upper = np.array([1.0, 1.0, np.inf])[:free]
+        lower = np.array([0.01, 0.01, 0.0])[:free]
+        held = ((params[:free] >= upper) & (gradient < 0)) | (
+            (params[:free] <= lower) & (gradient > 0)
+        )
+        moving = np.flatnonzero(~held)
+        if moving.size == 0:
+            break
+        normal = jac[:, moving].T @ jac[:, moving]
         scale = np.diag(np.diag(normal) + 1e-12)
         while damping < 1e6:  # Levenberg-Marquardt: damp until a step lowers the cost
             trial = params.copy()
-            trial[:free] += np.linalg.solve(normal + damping * scale, -gradient)
+            trial[moving] += np.linalg.solve(normal + damping * scale, -gradient[moving])
             trial = _clip(trial)
-            trial_cost = float(np.sum(_log_residuals(pts, trial, tensor_parallel) ** 2))
+            trial_r = _log_residuals(pts, trial, tensor_parallel)
+            trial_cost = float(np.sum(trial_r**2))
             if trial_cost < cost:
                 break
             damping *= 10.0
         else:
             break
-        converged = cost - trial_cost < 1e-12 * max(cost, 1e-300)
-        params, cost, damping = trial, trial_cost, max(damping / 10.0, _DAMPING)
+        converged = cost - trial_cost < _TOLERANCE * cost
+        params, r, cost = trial, trial_r, trial_cost
+        damping = max(damping / 3.0, _DAMPING)
         if converged:
             break
-    latency = params[2] * _LATENCY_UNIT if tensor_parallel else None
+    latency = float(params[2] * _LATENCY_UNIT) if tensor_parallel else None
     final = _log_residuals(pts, params, tensor_parallel)
     return Fit(
         mem_efficiency=float(params[0]),

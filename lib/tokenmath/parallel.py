@@ -30,6 +30,7 @@ from .specs import BYTES_PER_WEIGHT, Hardware, Model, check_hardware, check_mode
 
 __all__ = [
     "ACTIVATION_BYTES",
+    "ALLREDUCES_PER_LAYER",
     "allreduce_seconds",
     "expert_parallel_bytes",
     "expert_parallel_seconds",
@@ -37,10 +38,10 @@ __all__ = [
     "weight_bytes_per_gpu",
 ]
 
-#: Bytes per activation element sent between accelerators: BF16, 2 bytes.
+#: Bytes per activation element sent between accelerators (BF16, 2 bytes).
 ACTIVATION_BYTES = 2.0
 
-#: All-reduces per layer in a tensor-parallel transformer: after attention, after the MLP.
+#: All-reduces per layer in a tensor-parallel transformer (after attention and after the MLP).
 ALLREDUCES_PER_LAYER = 2
 
 

@@ -78,6 +78,7 @@ __all__ = [
     "Ledger",
     "attended_per_computed_token",
     "compare",
+    "day_cost_shares",
     "deepseek_day_at",
     "deepseek_decode_batch",
     "decode_throughput",
@@ -133,13 +134,13 @@ class EPLayout:
         v.non_negative_scalar("redundant_experts", self.redundant_experts)
 
 
-#: DeepSeek's decode unit (day 6): 18 nodes, EP144 and DP144, 32 redundant experts.
+#: DeepSeek's decode unit (day 6), 18 nodes, EP144 and DP144, 32 redundant experts.
 DEEPSEEK_DECODE = EPLayout(gpus=144, gpus_per_node=8, redundant_experts=32)
-#: DeepSeek's prefill unit (day 6): 4 nodes, EP32 and DP32, 32 redundant experts.
+#: DeepSeek's prefill unit (day 6), 4 nodes, EP32 and DP32, 32 redundant experts.
 DEEPSEEK_PREFILL = EPLayout(gpus=32, gpus_per_node=8, redundant_experts=32, forward_in_node=True)
-#: SGLang's decode deployment: 9 nodes, EP72 with DP attention (redundant experts not stated).
+#: SGLang's decode deployment, 9 nodes, EP72 with DP attention (redundant experts not stated).
 SGLANG_DECODE = EPLayout(gpus=72, gpus_per_node=8)
-#: SGLang's prefill deployment: 4 nodes, EP32 with DP attention.
+#: SGLang's prefill deployment, 4 nodes, EP32 with DP attention.
 SGLANG_PREFILL = EPLayout(gpus=32, gpus_per_node=8, forward_in_node=True)
 
 
@@ -201,6 +202,15 @@ def _comm_seconds(model, hw, layout: EPLayout, tokens: float, terms) -> float:
     )
 
 
+def _step_seconds(t_mem, t_comp, t_comm: float, overlap: bool) -> float:
+    """A pass's seconds: the longest of its three parts, or with ``overlap=False`` the
+    longer of memory and arithmetic plus the communication."""
+    if not isinstance(overlap, bool):
+        raise ValueError(f"overlap must be True or False; got {v.echo(overlap)}")
+    busy = max(float(t_mem), float(t_comp))
+    return max(busy, t_comm) if overlap else busy + t_comm
+
+
 def decode_throughput(
     model: Model,
     hw: Hardware,
@@ -213,13 +223,15 @@ def decode_throughput(
     kv_precision: str = "bf16",
     calibrated: Assumptions = CALIBRATED,
     drafts: Assumptions | None = None,
+    overlap: bool = True,
 ) -> float:
     """Output tokens per second per GPU of an expert-parallel decode unit, with ``terms`` on.
 
     With no terms this is the first-order roofline of the whole unit (``layout.gpus`` GPUs, a
     batch of ``batch_per_gpu x gpus`` sequences at ``context``) divided by its GPUs. Each
     term of :data:`TERMS` adds what the module's description says; ``drafts`` is the
-    ``"mtp"`` term's assumption (default :func:`mtp`).
+    ``"mtp"`` term's assumption (default :func:`mtp`). ``overlap=False`` adds the all-to-all
+    to the step instead of hiding it behind memory and arithmetic (no micro-batching).
 
     >>> from tokenmath import model, hardware
     >>> m, h800 = model("deepseek-v3"), hardware("h800")
@@ -244,7 +256,7 @@ def decode_throughput(
         per_token = float(attention_flops_per_token(model, ctx))
         t_comp += _attention_seconds(tokens_in * per_token, hw, assume)
     t_comm = _comm_seconds(model, hw, layout, tokens_in, chosen)
-    return batch * assume.tokens_per_step / max(float(t_mem), float(t_comp), t_comm)
+    return batch * assume.tokens_per_step / _step_seconds(t_mem, t_comp, t_comm, overlap)
 
 
 def prefill_throughput(
@@ -258,12 +270,14 @@ def prefill_throughput(
     precision: str = "native",
     kv_precision: str = "bf16",
     calibrated: Assumptions = CALIBRATED,
+    overlap: bool = True,
 ) -> float:
     """Computed input tokens per second per GPU of an expert-parallel prefill unit.
 
     Each GPU runs passes of ``tokens_per_gpu`` new tokens (one weight read per pass); each
     token attends to ``attended_tokens`` tokens on average (:func:`attended_per_computed_token`).
-    Terms as for :func:`decode_throughput`; ``"mtp"`` does not apply to prefill.
+    Terms and ``overlap`` as for :func:`decode_throughput`; ``"mtp"`` does not apply to
+    prefill.
 
     >>> from tokenmath import model, hardware
     >>> m, h800 = model("deepseek-v3"), hardware("h800")
@@ -283,7 +297,7 @@ def prefill_throughput(
         per_token = float(attention_flops_per_token(model, attended))
         t_comp += _attention_seconds(tokens * per_token, hw, assume)
     t_comm = _comm_seconds(model, hw, layout, tokens, chosen)
-    return tokens / max(float(t_mem), float(t_comp), t_comm)
+    return tokens / _step_seconds(t_mem, t_comp, t_comm, overlap)
 
 
 def shapley_shares(
@@ -419,12 +433,12 @@ class Ledger:
 
     @property
     def gap(self) -> float:
-        """log(bound / measured): the whole gap, in natural-log units."""
+        """The whole gap, log(bound / measured), in natural-log units."""
         return math.log(self.bound / self.measured)
 
     @property
     def unexplained(self) -> float:
-        """log(modelled / measured): what the terms leave of the gap."""
+        """What the terms leave of the gap, log(modelled / measured)."""
         return math.log(self.modelled / self.measured)
 
     def fraction(self, term: str) -> float:
