@@ -306,8 +306,24 @@ def residuals(
 # --- The fit -------------------------------------------------------------------------------
 
 
+class _Residuals:
+    """The two summaries of a ``residuals`` tuple of log(measured / predicted)."""
+
+    residuals: tuple[float, ...]
+
+    @property
+    def rms(self) -> float:
+        """Root mean square of the log residuals (0.03 is about 3%)."""
+        return float(np.sqrt(np.mean(np.square(self.residuals))))
+
+    @property
+    def max_abs(self) -> float:
+        """Largest absolute log residual."""
+        return float(np.max(np.abs(self.residuals)))
+
+
 @dataclass(frozen=True)
-class Fit:
+class Fit(_Residuals):
     """The result of :func:`fit`: constants, the points used and their residuals."""
 
     mem_efficiency: float
@@ -327,16 +343,6 @@ class Fit:
             mem_efficiency=self.mem_efficiency,
             compute_efficiency=self.compute_efficiency,
         )
-
-    @property
-    def rms(self) -> float:
-        """Root mean square of the log residuals (0.03 is about 3%)."""
-        return float(np.sqrt(np.mean(np.square(self.residuals))))
-
-    @property
-    def max_abs(self) -> float:
-        """Largest absolute log residual."""
-        return float(np.max(np.abs(self.residuals)))
 
 
 _GRID = np.linspace(0.2, 1.0, 9)  # efficiencies tried before the refinement
@@ -491,7 +497,7 @@ def fit(
 
 
 @dataclass(frozen=True)
-class OutOfSample:
+class OutOfSample(_Residuals):
     """One run predicted by a fit that did not see it."""
 
     #: The case fitted, and the case predicted.
@@ -500,14 +506,6 @@ class OutOfSample:
     fit: Fit
     #: log(measured / predicted) for each point of the predicted case.
     residuals: tuple[float, ...]
-
-    @property
-    def rms(self) -> float:
-        return float(np.sqrt(np.mean(np.square(self.residuals))))
-
-    @property
-    def max_abs(self) -> float:
-        return float(np.max(np.abs(self.residuals)))
 
 
 def out_of_sample(*, tensor_parallel: bool = True, fit_latency: bool = False) -> list[OutOfSample]:

@@ -764,14 +764,10 @@ def _fastertransformer_comparisons() -> list[Comparison]:
     ]
 
 
-def _ep_decode(row, label, layout, batch, context, conditions, drafts=None) -> Comparison:
-    m, hw = model(row.model), hardware(row.chip)
-    extra = ("mtp",) if drafts is not None else ()
-
-    def per_node(on) -> float:
-        rate = decode_throughput(m, hw, layout, batch, context, (*on, *extra), drafts=drafts)
-        return layout.gpus_per_node * rate
-
+def _ep_comparison(row: Measurement, label: str, conditions: str, per_node) -> Comparison:
+    """A throughput of an expert-parallel deployment beside ``per_node(terms)`` [per node]:
+    the first-order bound (no terms), the refined bound (attention arithmetic) and the
+    calibrated prediction (every term but multi-token prediction)."""
     return Comparison(
         id=row.id,
         case=row.case,
@@ -786,6 +782,17 @@ def _ep_decode(row, label, layout, batch, context, conditions, drafts=None) -> C
         faster_is_higher=True,
         conditions=conditions,
     )
+
+
+def _ep_decode(row, label, layout, batch, context, conditions, drafts=None) -> Comparison:
+    m, hw = model(row.model), hardware(row.chip)
+    extra = ("mtp",) if drafts is not None else ()
+
+    def per_node(on) -> float:
+        rate = decode_throughput(m, hw, layout, batch, context, (*on, *extra), drafts=drafts)
+        return layout.gpus_per_node * rate
+
+    return _ep_comparison(row, label, conditions, per_node)
 
 
 def _ep_prefill(row, label, layout, tokens, attended, conditions, computed=1.0) -> Comparison:
@@ -795,20 +802,7 @@ def _ep_prefill(row, label, layout, tokens, attended, conditions, computed=1.0) 
         rate = prefill_throughput(m, hw, layout, tokens, attended, on)
         return layout.gpus_per_node * rate / computed  # per input token, cache hits included
 
-    return Comparison(
-        id=row.id,
-        case=row.case,
-        kind=row.kind,
-        metric=row.metric,
-        unit=row.unit,
-        label=label,
-        measured=row.value,
-        first_order=per_node(()),
-        refined=per_node(("attention",)),
-        calibrated=per_node(TERMS[:-1]),
-        faster_is_higher=True,
-        conditions=conditions,
-    )
+    return _ep_comparison(row, label, conditions, per_node)
 
 
 def _expert_parallel_comparisons() -> list[Comparison]:
