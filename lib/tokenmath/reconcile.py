@@ -5,7 +5,7 @@ Two questions, both answered with the library's physics and the shipped data
 
 1. **How far is each measurement from the model?** :func:`compare` puts every measured (or
    estimated, or simulated) throughput and latency beside the model's first-order bound
-   (:data:`~tokenmath.FIRST_ORDER`), its refined bound (with the attention arithmetic) and
+   (:data:`~tokenmath.assumptions.FIRST_ORDER`), its refined bound (with the attention arithmetic) and
    the calibrated prediction (:data:`~tokenmath.calibration.CALIBRATED` plus the costs of
    splitting the model across accelerators), under the measurement's own conditions. A bound
    limits speed from above: a measurement faster than its bound means the model or the
