@@ -865,6 +865,139 @@ def _q12e() -> bool:
     return bool(compute[1] / compute[0] < ratio)
 
 
+# --- Exercise 16: a batch and a utilisation backed out of published throughputs ----------
+# The published figures are read from the data (tm.measurements), not typed here.
+
+
+def _q16_row(metric: str, case_key: str = "CASE"):
+    from .measured import measurement
+
+    return measurement(GIVENS["q16"][case_key], metric)
+
+
+@_question(
+    "q16a",
+    "sequences per GPU (an average)",
+    "Little's law: sequences in service = tokens per second through one GPU / tokens per "
+    "second each request receives (take the middle of the published range).",
+)
+def _q16a() -> float:
+    decode = _q16_row("decode_throughput")
+    speed = 0.5 * (_q16_row("output_speed_min").value + _q16_row("output_speed_max").value)
+    return decode.value / decode.chips_per_node / speed
+
+
+@_question(
+    "q16b",
+    "output tokens per second per GPU",
+    "One decode unit holds the batch of every GPU: throughput of the unit at that batch and "
+    "the day's average context, divided by its GPUs.",
+)
+def _q16b() -> float:
+    g = GIVENS["q16"]
+    m, hw, n = model(g["MODEL"]), hardware(g["HARDWARE"]), g["DECODE_GPUS"]
+    context = _q16_row("decode_throughput").context
+    unit = rf.throughput(
+        m, hw, _q16a() * n, context, g["PRECISION"], n, kv_precision=g["KV_PRECISION"]
+    )
+    return unit / n
+
+
+@_question(
+    "q16c",
+    "fraction of the bound (0.25 for 25 %)",
+    "Measured tokens per second per GPU over the bound of part (b).",
+)
+def _q16c() -> float:
+    decode = _q16_row("decode_throughput")
+    return decode.value / decode.chips_per_node / _q16b()
+
+
+@_question(
+    "q16d",
+    "tokens per second per request",
+    "Little's law the other way round: each request's speed = tokens per second through one "
+    "GPU / sequences it holds.",
+)
+def _q16d() -> float:
+    rows = [
+        r
+        for r in _measurements(GIVENS["q16"]["SGLANG_CASE"], "decode_throughput")
+        if r.kind == "measured"
+    ]
+    row = rows[0]
+    return row.value / row.chips_per_node / row.batch
+
+
+def _measurements(case: str, metric: str):
+    from .measured import measurements
+
+    return measurements(case=case, metric=metric)
+
+
+# --- Exercise 17: the 545% after night discounts, at the calibrated cost -------------------
+
+
+def _q17_value(case_key: str, metric: str) -> float:
+    from .measured import measurement
+
+    return measurement(GIVENS["q17"][case_key], metric).value
+
+
+def _q17_revenue() -> float:
+    from . import fleet
+
+    day = fleet.deepseek_day()
+    share = _q17_value("OFFPEAK_CASE", "offpeak_hours") / day.hours  # tokens spread evenly
+    price = _q17_value("OFFPEAK_CASE", "offpeak_price_share_r1")
+    return float(fleet.offpeak_revenue(day.revenue_usd, share, price))
+
+
+@_question(
+    "q17a",
+    "USD per day",
+    "If tokens arrive evenly, the share billed at the discount is the window's hours over the "
+    "day's; those tokens bring only the discounted share of their list price.",
+)
+def _q17a() -> float:
+    return _q17_revenue()
+
+
+@_question(
+    "q17b",
+    "fraction (2.0 for a margin of 200 %)",
+    "Cost profit margin = (revenue - cost) / cost, with the discounted revenue and the "
+    "published cost of the day.",
+)
+def _q17b() -> float:
+    from . import fleet
+
+    cost = fleet.deepseek_day().cost_usd
+    return (_q17_revenue() - cost) / cost
+
+
+@_question(
+    "q17c",
+    "USD per day",
+    "Serve the day's computed input tokens and output tokens at the calibrated model's "
+    "throughputs per node (the chapter's four terms), count the busy nodes, price them.",
+)
+def _q17c() -> float:
+    from . import reconcile
+
+    return reconcile.deepseek_day_at(reconcile.TERMS[:-1]).cost_usd
+
+
+@_question(
+    "q17d",
+    "fraction (2.0 for a margin of 200 %)",
+    "The margin formula again, with the discounted revenue of (a) and the cost of (c).",
+)
+def _q17d() -> float:
+    cost = _q17c()
+    return (_q17_revenue() - cost) / cost
+
+
 # --- The checker ---------------------------------------------------------------------------
 
 _UNIT_SLIPS: dict[float, str] = {

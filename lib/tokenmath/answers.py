@@ -131,6 +131,19 @@ GIVENS: dict[str, dict[str, Any]] = {
         "STAND_IN": "llama-3.1-405b",
         "HARDWARE": "h100-sxm",
     },
+    "q16": {
+        "CASE": "deepseek-production",
+        "MODEL": "deepseek-v3",
+        "HARDWARE": "h800",
+        "PRECISION": "native",
+        "KV_PRECISION": "bf16",
+        "DECODE_GPUS": 144,
+        "SGLANG_CASE": "sglang-decode",
+    },
+    "q17": {
+        "CASE": "deepseek-production",
+        "OFFPEAK_CASE": "deepseek-offpeak",
+    },
 }
 
 

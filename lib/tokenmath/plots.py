@@ -1819,4 +1819,91 @@ def _context_panel(ax, quantity, models, hw, precision, refined, contexts, color
     ax.set_title(title, fontsize=9.5)
 
 
+# --------------------------------------------------------------------------- against the data
+
+#: How the three model values of a comparison are drawn on the measured-over-model chart.
+RATIO_STYLE: dict[str, dict[str, Any]] = {
+    "first_order": {"marker": "o", "color": PALETTE["blue"], "label": "first-order bound"},
+    "refined": {"marker": "^", "color": PALETTE["orange"], "label": "refined bound"},
+    "calibrated": {"marker": "s", "color": PALETTE["green"], "label": "calibrated prediction"},
+}
+
+
+def _check_comparisons(comparisons: Sequence[Any]) -> list[Any]:
+    items = list(comparisons) if not isinstance(comparisons, str) else []
+    needed = ("label", "kind", "ratio_first_order", "ratio_refined", "ratio_calibrated")
+    if not items or not all(all(hasattr(c, n) for n in needed) for c in items):
+        raise ValueError(
+            "comparisons must be a non-empty sequence of tokenmath.reconcile.Comparison "
+            f"(from tokenmath.reconcile.compare()); got {comparisons!r:.80}"
+        )
+    return items
+
+
+def measured_over_model_chart(comparisons: Sequence[Any]) -> Figure:
+    """Each measurement against the model: measured speed over the first-order and refined
+    bounds (left; at most 1 where a bound holds), and the residual of the calibrated
+    prediction, measured over calibrated minus one, in percent (right).
+
+    ``comparisons`` are :class:`tokenmath.reconcile.Comparison` records (one row each, top
+    to bottom in the given order). Estimated and simulated figures are drawn hollow.
+    """
+    items = _check_comparisons(comparisons)
+    rows = np.arange(len(items))[::-1]
+    height = 0.19 * len(items) + 1.6
+    fig = new_figure((FIGSIZE[0] + 1.6, height), constrained=False)  # fixed margins: fast
+    left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+    fig.subplots_adjust(left=0.24, right=0.98, top=1 - 0.25 / height, bottom=1.0 / height)
+    fig.subplots_adjust(wspace=0.06)
+    style_axes(left, "measured / bound (speed)", "", logx=False)
+    style_axes(right, "measured / calibrated − 1 [%]", "", logx=False)
+    hollow = np.array([c.kind != "measured" for c in items])
+    for name in ("first_order", "refined", "calibrated"):
+        ratios = np.array([getattr(c, f"ratio_{name}") for c in items], dtype=float)
+        ax = right if name == "calibrated" else left
+        x = 100.0 * (ratios - 1.0) if name == "calibrated" else ratios
+        style = RATIO_STYLE[name]
+        for mask, face in ((~hollow, style["color"]), (hollow, "white")):
+            ax.plot(
+                x[mask],
+                rows[mask],
+                linestyle="none",
+                marker=style["marker"],
+                markersize=4.5,
+                markerfacecolor=face,
+                markeredgecolor=style["color"],
+                label=style["label"] if face != "white" else None,
+                gid=f"ratio-{name}" + ("-hollow" if face == "white" else ""),
+            )
+    left.axvline(1.0, color=PALETTE["black"], linewidth=1.2, gid="bound-line")
+    left.text(1.0, rows.max() + 0.9, " bound", fontsize=8, ha="left", va="bottom")
+    left.set_xlim(0.0, 1.08)
+    right.axvline(0.0, color=PALETTE["black"], linewidth=1.2, gid="calibrated-line")
+    spread = max(
+        abs(100.0 * (float(c.ratio_calibrated) - 1.0))
+        for c in items
+        if np.isfinite(c.ratio_calibrated)
+    )
+    right.set_xlim(-1.1 * spread - 5, 1.1 * spread + 5)
+    left.set_yticks(rows, [c.label for c in items], fontsize=7.5)
+    left.set_ylim(-0.8, rows.max() + 1.6)
+    handles = [
+        Line2D([], [], linestyle="none", marker=st["marker"], color=st["color"], label=st["label"])
+        for st in RATIO_STYLE.values()
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markerfacecolor="white",
+            markeredgecolor=PALETTE["grey"],
+            label="estimated or simulated figure",
+        )
+    )
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    return fig
+
+
 register_ipython_png()  # in a notebook: PNGs through BookFigure._repr_png_, even after %matplotlib
