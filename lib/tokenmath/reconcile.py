@@ -6,14 +6,13 @@ Two questions, both answered with the library's physics and the shipped data
 1. **How far is each measurement from the model?** :func:`compare` puts every measured (or
    estimated, or simulated) throughput and latency beside the model's first-order bound
    (:data:`~tokenmath.assumptions.FIRST_ORDER`), its refined bound (with the attention
-   arithmetic) and the calibrated prediction (:data:`~tokenmath.calibration.CALIBRATED` plus the costs of
-   splitting the model across accelerators), under the measurement's own conditions. A bound
-   limits speed from above: a measurement faster than its bound means the model or the
-   conditions are wrong.
-2. **Where does the gap between a large expert-parallel deployment and its bound go?** For
-   DeepSeek-V3 served on H800s (DeepSeek's day of production) and SGLang's reproduction on
-   H100s, :func:`decode_throughput` and :func:`prefill_throughput` add the terms the roofline
-   leaves out, one switch each (:data:`TERMS`):
+   arithmetic) and the calibrated prediction (:data:`~tokenmath.calibration.CALIBRATED` plus the
+   costs of splitting the model across accelerators), under the measurement's own conditions. A
+   bound limits speed from above: a measurement faster than its bound means the model or the
+   conditions are wrong. 2. **Where does the gap between a large expert-parallel deployment and
+   its bound go?** For DeepSeek-V3 served on H800s (DeepSeek's day of production) and SGLang's
+   reproduction on H100s, :func:`decode_throughput` and :func:`prefill_throughput` add the terms
+   the roofline leaves out, one switch each (:data:`TERMS`):
 
    ``"attention"``
        the arithmetic of attending to the cache (absorbed MLA) at the BF16 peak: DeepSeek
