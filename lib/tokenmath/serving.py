@@ -517,17 +517,12 @@ def static_batch_phases(
     assume: Assumptions = FIRST_ORDER,
 ) -> StaticBatchPhases:
     """Prefill and decode seconds of one static batch (see :func:`static_batch_time`)."""
-    if not isinstance(first_token_from_prefill, bool):
-        raise ValueError(
-            "first_token_from_prefill must be True or False; got "
-            f"{v.echo(first_token_from_prefill)}"
-        )
     kw = {"kv_precision": kv_precision, "assume": assume}
-    sequences = v.positive("batch", batch)
-    prefill_s = np.asarray(prefill_time(model, hw, input_tokens, sequences, precision, gpus, **kw))
     contexts, steps = decode_contexts(
         input_tokens, output_tokens, first_token_from_prefill=first_token_from_prefill
     )
+    sequences = v.positive("batch", batch)
+    prefill_s = np.asarray(prefill_time(model, hw, input_tokens, sequences, precision, gpus, **kw))
     if contexts.shape[-1] == 0:  # one output token each, all from the prefill pass
         decode_s = np.zeros(np.broadcast_shapes(sequences.shape, contexts.shape[:-1]))
     else:
