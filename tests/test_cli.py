@@ -229,3 +229,35 @@ def test_import_tokenmath_stays_light():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_assumption_sets_and_kv_precision_reach_the_library(capsys):
+    m, hw = tm.model("deepseek-v3"), tm.hardware("h100-sxm")
+    r = run_json(
+        capsys, "sweet-spot", "deepseek-v3", "h100-sxm", "--assume", "refined",
+        "--kv-precision", "fp8", "--context", "2000", "--precision", "native", "--json",
+    )  # fmt: skip
+    kw = {"assume": tm.REFINED, "kv_precision": "fp8"}
+    assert r["assumptions"] == "refined" and r["kv_precision"] == "fp8"
+    assert r["sweet_spot_batch"] == pytest.approx(tm.sweet_spot(m, hw, 2000, "native", **kw))
+    assert r["batch1_penalty"] == pytest.approx(tm.batch1_penalty(m, hw, 2000, "native", **kw))
+    assert r["ops_per_byte"] == pytest.approx(hw.ops_per_byte("fp8"))
+    r = run_json(
+        capsys, "cost", "kimi-k2", "h200", "--batch", "1", "--context", "0", "--gpus", "8",
+        "--assume", "refined", "--json",
+    )  # fmt: skip
+    want = tm.cost_per_token(tm.model("kimi-k2"), tm.hardware("h200"), 1, 0, assume=tm.REFINED)
+    assert r["gpu_seconds_per_token"] == pytest.approx(want)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--assume", "exact", "--assume must be one of 'first-order', 'refined'; got 'exact'"),
+        ("--kv-precision", "int4", "kv_precision must be one of 'bf16', 'fp8'; got 'int4'"),
+    ],
+)
+def test_bad_assumption_options(capsys, option, value, expected):
+    status, out, err = run(capsys, "sweet-spot", "deepseek-v3", "h100-sxm", option, value)
+    assert status == 2 and out == ""
+    assert err.strip() == f"tokenmath: error: {expected}"

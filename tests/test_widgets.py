@@ -99,6 +99,10 @@ def test_fp8_on_a_chip_without_it(explorer):
         ({"usd_per_gpu_hour": -1.0}, "usd_per_gpu_hour"),
         ({"gpus": 0}, "gpus"),
         ({"colour": "red"}, "colour"),
+        ({"batch": 10**400}, "batch must be finite"),
+        ({"context": 10**400}, "context must be finite"),
+        ({"gpus": 10**400}, "gpus must be a whole number from 1 to 4,096"),
+        ({"gpus": 1e308}, "gpus must be a whole number from 1 to 4,096"),
     ],
 )
 def test_bad_inputs_show_a_message_not_a_traceback(explorer, changes, words):

@@ -300,7 +300,7 @@ def _q3c() -> tuple[float, float]:
     "q3d",
     'a provider, "A" or "B"',
     "Fragile means a larger relative jump in cost per token when traffic falls: compare "
-    "your two multiples from (c).",
+    "your two multiples from (c), at the batches the givens state.",
 )
 def _q3d() -> str:
     mult_a, mult_b = _q3c()
@@ -353,7 +353,8 @@ def _q4c() -> float:
 @_question(
     "q4d",
     "times the floor",
-    "The batch-1 penalty is cost at B = 1 divided by the floor.",
+    "The batch-1 penalty is cost at B = 1 divided by the floor, with every weight read at "
+    "B = 1 (the chapters' first-order model).",
 )
 def _q4d() -> float:
     _, m, fast = _q4()

@@ -68,7 +68,7 @@ class Assumptions:
         return ", ".join(changed) or "first-order"
 
 
-#: The seed's model: all weights read, no attention arithmetic, datasheet peaks.
+#: The seed's model, with all weights read, no attention arithmetic and datasheet peaks.
 FIRST_ORDER = Assumptions()
 
 #: Expected expert reads and attention arithmetic, still at datasheet peaks.

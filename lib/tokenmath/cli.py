@@ -4,8 +4,13 @@
 
     tokenmath presets [--json]
     tokenmath cost MODEL HARDWARE --batch B --context L [--price USD_PER_HOUR]
-                   [--precision fp8] [--gpus N] [--json]
-    tokenmath sweet-spot MODEL HARDWARE [--context L] [--precision fp8] [--json]
+                   [--precision fp8] [--kv-precision fp8] [--assume refined] [--gpus N] [--json]
+    tokenmath sweet-spot MODEL HARDWARE [--context L] [--precision fp8] [--kv-precision fp8]
+                   [--assume refined] [--json]
+
+``--assume`` picks a named assumption set: ``first-order`` (the default, the seed's model) or
+``refined`` (:data:`tokenmath.assumptions.REFINED`: expected expert reads and attention
+arithmetic).
 
 Human output is a small table with units; ``--json`` prints one JSON object (an infinite
 sweet spot or batch becomes ``null``). A bad argument prints one line on stderr and exits
@@ -22,7 +27,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import presets, roofline, specs
+from . import assumptions, presets, roofline, specs
 
 EXIT_USAGE = 2
 
@@ -178,32 +183,51 @@ def _cmd_presets(args: argparse.Namespace) -> str:
 # --- cost ----------------------------------------------------------------------------
 
 
+#: The named assumption sets the command offers.
+ASSUMPTION_SETS = {"first-order": assumptions.FIRST_ORDER, "refined": assumptions.REFINED}
+
+
+def _assumptions(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments ``kv_precision`` and ``assume`` that the options name."""
+    name = args.assume.lower()
+    if name not in ASSUMPTION_SETS:
+        valid = ", ".join(repr(k) for k in ASSUMPTION_SETS)
+        raise ValueError(f"--assume must be one of {valid}; got {specs.echo(args.assume)}")
+    return {
+        "kv_precision": specs.check_kv_precision(args.kv_precision),
+        "assume": ASSUMPTION_SETS[name],
+    }
+
+
 def _cost_record(args: argparse.Namespace) -> dict[str, Any]:
     m, hw = presets.model(args.model), presets.hardware(args.hardware)
     prec = specs.check_precision(args.precision)
+    kw = _assumptions(args)
     batch, context, gpus = args.batch, args.context, args.gpus
     price = hw.usd_per_hour if args.price is None else args.price
-    t_step = roofline.step_time(m, hw, batch, context, prec, gpus)
-    cost = roofline.cost_per_token(m, hw, batch, context, prec, gpus)
-    floor = roofline.cost_floor(m, hw, context, prec)
+    t_step = roofline.step_time(m, hw, batch, context, prec, gpus, **kw)
+    cost = roofline.cost_per_token(m, hw, batch, context, prec, gpus, **kw)
+    floor = roofline.cost_floor(m, hw, context, prec, **kw)
     return {
         "model": m.name,
         "hardware": hw.name,
         "precision": prec,
+        "kv_precision": kw["kv_precision"],
+        "assumptions": args.assume.lower(),
         "batch": batch,
         "context_tokens": context,
         "gpus": gpus,
         "step_time_s": t_step,
-        "tokens_per_s": roofline.throughput(m, hw, batch, context, prec, gpus),
+        "tokens_per_s": roofline.throughput(m, hw, batch, context, prec, gpus, **kw),
         "gpu_seconds_per_token": cost,
         "usd_per_gpu_hour": price,
         "price_source": "given" if args.price is not None else f"preset ({hw.price_date})",
         "usd_per_million_tokens": roofline.usd_per_million_tokens(cost, price),
-        "region": roofline.region(m, hw, batch, context, prec),
-        "sweet_spot_batch": _json_number(roofline.sweet_spot(m, hw, context, prec)),
+        "region": roofline.region(m, hw, batch, context, prec, **kw),
+        "sweet_spot_batch": _json_number(roofline.sweet_spot(m, hw, context, prec, **kw)),
         "floor_gpu_seconds_per_token": floor,
         "floor_usd_per_million_tokens": roofline.usd_per_million_tokens(floor, price),
-        "max_batch_in_hbm": _json_number(roofline.max_batch(m, hw, context, gpus, prec)),
+        "max_batch_in_hbm": _json_number(roofline.max_batch(m, hw, context, gpus, prec, **kw)),
         "min_gpus_for_weights": roofline.min_gpus(m, hw, prec),
         "context_limit_tokens": m.context_limit,
     }
@@ -226,7 +250,8 @@ def _cost_text(r: dict[str, Any]) -> str:
     sweet = r["sweet_spot_batch"]
     fit = r["max_batch_in_hbm"]
     head = (
-        f"{r['model']} on {r['gpus']} x {r['hardware']} at {r['precision']}, "
+        f"{r['model']} on {r['gpus']} x {r['hardware']} at {r['precision']} "
+        f"(KV cache {r['kv_precision']}, {r['assumptions']} model), "
         f"batch {_number(r['batch'])}, context {_number(r['context_tokens'])} tokens"
     )
     rows: list[Row] = [
@@ -259,21 +284,27 @@ def _cmd_cost(args: argparse.Namespace) -> str:
 def _sweet_spot_record(args: argparse.Namespace) -> dict[str, Any]:
     m, hw = presets.model(args.model), presets.hardware(args.hardware)
     prec = specs.check_precision(args.precision)
+    kw = _assumptions(args)
     context = args.context
-    sweet = roofline.sweet_spot(m, hw, context, prec)
+    sweet = roofline.sweet_spot(m, hw, context, prec, **kw)
+    mode = specs.compute_precision(m, hw, prec)
     return {
         "model": m.name,
         "hardware": hw.name,
         "precision": prec,
+        "kv_precision": kw["kv_precision"],
+        "assumptions": args.assume.lower(),
         "context_tokens": context,
         "sweet_spot_batch": _json_number(sweet),
-        "ops_per_byte": hw.ops_per_byte(prec),
+        "ops_per_byte": hw.ops_per_byte(mode),
         "inverse_sparsity": m.inverse_sparsity,
-        "floor_gpu_seconds_per_token": roofline.cost_floor(m, hw, context, prec),
-        "batch1_penalty": roofline.batch1_penalty(m, hw, context, prec),
+        "floor_gpu_seconds_per_token": roofline.cost_floor(m, hw, context, prec, **kw),
+        "batch1_penalty": roofline.batch1_penalty(m, hw, context, prec, **kw),
         "context_limit_tokens": m.context_limit,
         "step_time_at_sweet_spot_s": _json_number(
-            roofline.step_time(m, hw, sweet, context, prec) if math.isfinite(sweet) else math.inf
+            roofline.step_time(m, hw, sweet, context, prec, **kw)
+            if math.isfinite(sweet)
+            else math.inf
         ),
     }
 
@@ -282,7 +313,8 @@ def _sweet_spot_text(r: dict[str, Any]) -> str:
     sweet = r["sweet_spot_batch"]
     t_sweet = r["step_time_at_sweet_spot_s"]
     head = (
-        f"{r['model']} on {r['hardware']} at {r['precision']}, "
+        f"{r['model']} on {r['hardware']} at {r['precision']} "
+        f"(KV cache {r['kv_precision']}, {r['assumptions']} model), "
         f"context {_number(r['context_tokens'])} tokens"
     )
     rows: list[Row] = [
@@ -318,7 +350,17 @@ def _parser() -> _Parser:
     def model_and_hardware(q: argparse.ArgumentParser) -> None:
         q.add_argument("model", help="model preset, e.g. deepseek-v3 (see `tokenmath presets`)")
         q.add_argument("hardware", help="hardware preset, e.g. h100-sxm")
-        q.add_argument("--precision", default="bf16", help="bf16 (default) or fp8")
+        q.add_argument(
+            "--precision",
+            default="bf16",
+            help="weights: bf16 (default), fp8, fp4, mxfp4 or native (the released checkpoint's)",
+        )
+        q.add_argument("--kv-precision", default="bf16", help="KV cache: bf16 (default) or fp8")
+        q.add_argument(
+            "--assume",
+            default="first-order",
+            help="first-order (default) or refined (expected expert reads, attention FLOPs)",
+        )
         q.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("cost", help="step time and cost per token at one batch and context")

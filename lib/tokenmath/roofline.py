@@ -1,7 +1,8 @@
 """The decode roofline: step time, cost per token and what follows from them.
 
 For one decode step of ``batch`` sequences, each holding ``context`` tokens, on a replica of
-``gpus`` accelerators, under the first-order assumptions (:data:`~tokenmath.FIRST_ORDER`)::
+``gpus`` accelerators, under the first-order assumptions
+(:data:`~tokenmath.assumptions.FIRST_ORDER`)::
 
     weight traffic  W  = total_params x bytes per weight                 [bytes]
     KV traffic         = batch x kv_bytes_per_sequence(context)            [bytes]
@@ -35,7 +36,7 @@ The arguments mean the same thing in every function:
   from 1 to 10^6;
 * ``kv_precision`` (keyword): the KV cache's format, ``"bf16"`` or ``"fp8"``;
 * ``assume`` (keyword): an :class:`~tokenmath.assumptions.Assumptions`, default
-  :data:`~tokenmath.FIRST_ORDER`.
+  :data:`~tokenmath.assumptions.FIRST_ORDER`.
 
 Bad values raise ``ValueError`` naming the argument, the value and the valid range.
 """

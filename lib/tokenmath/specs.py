@@ -45,13 +45,14 @@ BYTES_PER_WEIGHT: Mapping[str, float] = MappingProxyType(
     {"bf16": 2.0, "fp8": 1.0, "fp4": 0.5, "mxfp4": 4.25 / 8}
 )
 
-#: Fields that make a copy of a model dense: ``dataclasses.replace(m, total_params=...,
-#: **NO_EXPERTS)`` when the copy's weights no longer split into shared and routed ones.
+#: Fields that make a copy of a model dense, as in ``replace(m, total_params=x, **NO_EXPERTS)``,
+#: for a copy whose weights no longer split into shared and routed ones.
 NO_EXPERTS: Mapping[str, float] = MappingProxyType(
     {"routed_params": 0.0, "routed_experts": 0, "experts_per_token": 0}
 )
 
-#: The weight precision that means "as the model was released" (see :attr:`Model.native`).
+#: The weight precision that means "as the model was released" (see
+#: :meth:`Model.weight_formats`).
 NATIVE = "native"
 
 #: Bytes per cached element at each KV-cache precision (read-only).
@@ -284,7 +285,7 @@ class Model:
 
     @property
     def shared_params(self) -> float:
-        """Weights every decode step reads whatever the routing: all but the routed experts."""
+        """Weights every decode step reads whatever the routing (all but the routed experts)."""
         return self.total_params - self.routed_params
 
     def weight_formats(self, precision: str = "bf16") -> tuple[str, str]:

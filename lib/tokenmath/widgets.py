@@ -23,6 +23,7 @@ from typing import Any
 import ipywidgets as w
 import numpy as np
 
+from . import _validate as v
 from . import plots
 from . import roofline as rl
 from .presets import hardware, hardware_names, model, model_names
@@ -127,7 +128,7 @@ def check_state(state: ExplorerState) -> None:
         )
     gpus = state.gpus
     if gpus is not None and not (isinstance(gpus, int) and 1 <= gpus <= MAX_GPUS):
-        raise ValueError(f"gpus must be a whole number from 1 to {MAX_GPUS:,}; got {gpus!r}")
+        raise ValueError(f"gpus must be a whole number from 1 to {MAX_GPUS:,}; got {v.echo(gpus)}")
 
 
 class ExplorerFigure:
@@ -460,13 +461,13 @@ class CostExplorer:
                 model=model(state.model).name,
                 hardware=hardware(state.hardware).name,
                 context=_as_int("context", state.context),
-                batch=float(state.batch),
+                batch=v.positive_scalar("batch", state.batch),
             )
             check_state(state)
             r = readouts(state)
             self.figure.update(state, r["gpus"])
             image = self.figure.render()
-        except (ValueError, TypeError) as err:
+        except (ValueError, TypeError, OverflowError) as err:  # 10**400 overflows a float
             self.message_w.value = (
                 f"<span style='color:#B00020'>Cannot draw this: {html.escape(str(err))}</span>"
             )
@@ -498,8 +499,8 @@ class CostExplorer:
 def _as_int(name: str, value: Any) -> int:
     """``value`` [tokens] as an int; a float must be a whole number (``4096.0``)."""
     number = isinstance(value, int | float | np.integer | np.floating)
-    if isinstance(value, bool) or not number or not float(value).is_integer():
-        raise ValueError(f"{name} must be a whole number of tokens; got {value!r}")
+    if isinstance(value, bool) or not number or not float(v.non_negative(name, value)).is_integer():
+        raise ValueError(f"{name} must be a whole number of tokens; got {v.echo(value)}")
     return int(value)
 
 
