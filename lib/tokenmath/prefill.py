@@ -3,7 +3,7 @@
 A prefill pass runs ``batch`` prompts of ``prompt_tokens`` tokens each through the model in
 one step. Of each prompt, ``cached_tokens`` already sit in the KV cache (a prompt-cache hit);
 the other ``new = prompt_tokens - cached_tokens`` are computed. On a replica of ``gpus``
-accelerators, under the first-order assumptions (:data:`~tokenmath.FIRST_ORDER`)::
+accelerators, under the first-order assumptions (:data:`~tokenmath.assumptions.FIRST_ORDER`)::
 
     new tokens in the pass  N  = batch x new                                  [tokens]
     weight traffic          W  = total_params x bytes per weight (once per pass) [bytes]

@@ -10,7 +10,10 @@ weight read and ``T_compute`` proportional to ``B``. From that:
   ``gpus / cost_floor`` tokens per second (:func:`max_throughput`): reached at the sweet
   spot when the compute line lies above the KV line, approached but never reached otherwise;
 * a replica that serves a steady demand of ``D`` tokens per second runs, by Little's law,
-  at the batch ``B = D x T(B)`` (:func:`batch_for_demand`).
+  at the batch ``B = D x T(B)`` (:func:`batch_for_demand`);
+* a static batch takes one prefill pass and then its decode steps
+  (:func:`static_batch_time`), and a request waits for its prompt's prefill before its first
+  token (:func:`time_to_first_token`), both with :mod:`tokenmath.prefill`.
 
 Every function takes the keyword arguments ``kv_precision`` and ``assume`` of
 :mod:`tokenmath.roofline`. Where expected expert reads make the weight traffic grow with the
