@@ -1699,7 +1699,7 @@ def prefill_chart(
     beside an output token decoded at ``decode_batch`` with the prompt as context
     (:func:`tokenmath.roofline.cost_per_token`); the gap is the output/input cost ratio.
     ``prompt=(low, high)`` sets the axis (default 16 tokens to the context limit);
-    ``marker`` marks one prompt length. ``assume``: a :class:`tokenmath.Assumptions`.
+    ``marker`` marks one prompt length. ``assume``: a :class:`~tokenmath.assumptions.Assumptions`.
     """
     _check_model_hw(model, hw)
     gpus = _whole_gpus("gpus", gpus)
@@ -1760,7 +1760,7 @@ def ttft_chart(
     idle replica each, with a point where each turns compute-bound.
 
     Each curve runs to its model's context limit. ``prompt=(low, high)`` sets the axis
-    [tokens] (default 16 to the longest limit); ``assume``: a :class:`tokenmath.Assumptions`.
+    [tokens] (default 16 to the longest limit); ``assume``: a :class:`~tokenmath.assumptions.Assumptions`.
     """
     from . import prefill as pf
     from .assumptions import FIRST_ORDER
