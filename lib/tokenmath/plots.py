@@ -1585,13 +1585,27 @@ class PrefillPanels:
             bbox=LABEL_BOX,
         )
         (self.points,) = ax_ttft.plot(
-            [], [], "o", color=PALETTE["black"], markerfacecolor="white", markersize=6,
-            markeredgewidth=1.6, zorder=5, gid="prompt-marker",
-        )  # fmt: skip
+            [],
+            [],
+            "o",
+            color=PALETTE["black"],
+            markerfacecolor="white",
+            markersize=6,
+            markeredgewidth=1.6,
+            zorder=5,
+            gid="prompt-marker",
+        )
         (self.cost_points,) = ax_cost.plot(
-            [], [], "o", color=PALETTE["black"], markerfacecolor="white", markersize=6,
-            markeredgewidth=1.6, zorder=5, gid="prompt-marker-cost",
-        )  # fmt: skip
+            [],
+            [],
+            "o",
+            color=PALETTE["black"],
+            markerfacecolor="white",
+            markersize=6,
+            markeredgewidth=1.6,
+            zorder=5,
+            gid="prompt-marker-cost",
+        )
         self.legend_places = legend or (
             {"loc": "lower right", "framealpha": 0.9},
             {"loc": "lower left", "framealpha": 0.9},
@@ -1625,14 +1639,16 @@ class PrefillPanels:
 
         kw = {"kv_precision": kv_precision, "assume": FIRST_ORDER if assume is None else assume}
         ms, us = MILLISECONDS_PER_SECOND, MICROSECONDS_PER_SECOND
-        t_mem, t_comp = (np.asarray(t) for t in pf.prefill_terms(
-            model, hw, prompts, 1.0, precision, gpus, **kw
-        ))  # fmt: skip
+        t_mem, t_comp = (
+            np.asarray(t) for t in pf.prefill_terms(model, hw, prompts, 1.0, precision, gpus, **kw)
+        )
         total = np.maximum(t_mem, t_comp)
-        per_input = np.asarray(pf.cost_per_input_token(model, hw, prompts, prefill_batch,
-                                                       precision, **kw))  # fmt: skip
-        per_output = np.asarray(rl.cost_per_token(model, hw, decode_batch, prompts, precision,
-                                                  **kw))  # fmt: skip
+        per_input = np.asarray(
+            pf.cost_per_input_token(model, hw, prompts, prefill_batch, precision, **kw)
+        )
+        per_output = np.asarray(
+            rl.cost_per_token(model, hw, decode_batch, prompts, precision, **kw)
+        )
         self.lines["ttft-memory"].set_data(prompts, t_mem * ms)
         self.lines["ttft-compute"].set_data(prompts, t_comp * ms)
         self.lines["ttft-total"].set_data(prompts, total * ms)
@@ -1760,7 +1776,8 @@ def ttft_chart(
     idle replica each, with a point where each turns compute-bound.
 
     Each curve runs to its model's context limit. ``prompt=(low, high)`` sets the axis
-    [tokens] (default 16 to the longest limit); ``assume``: a :class:`~tokenmath.assumptions.Assumptions`.
+    [tokens] (default 16 to the longest limit); ``assume``: a
+    :class:`~tokenmath.assumptions.Assumptions`.
     """
     from . import prefill as pf
     from .assumptions import FIRST_ORDER
@@ -1790,8 +1807,14 @@ def ttft_chart(
         )
         if math.isfinite(cross) and held.size and held[0] <= cross <= held[-1]:
             at = pf.prefill_time(*args, cross, 1.0, case.precision, case.gpus, **kw)
-            ax.plot([cross], [at * MILLISECONDS_PER_SECOND], "o", color=color, markersize=7,
-                    gid=f"ttft-{i}-crossover")  # fmt: skip
+            ax.plot(
+                [cross],
+                [at * MILLISECONDS_PER_SECOND],
+                "o",
+                color=color,
+                markersize=7,
+                gid=f"ttft-{i}-crossover",
+            )
         curves.append(t * MILLISECONDS_PER_SECOND)
     ax.set_xlim(low, high)
     ax.set_ylim(*log_limits(curves, headroom=3.0))
