@@ -1,7 +1,7 @@
 # The Price of a Token: build, test and run the book.
 #   make book   create .venv if missing, install, execute every notebook, build _build/html
 #   make test   install if needed, lint, strict forced build, then every test (one pytest run)
-# Other targets: lab, serve, fmt, clean, bench, student, help.
+# Other targets: lab, serve, fmt, clean, bench, student, grade, pdf, help.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -10,13 +10,24 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The install stamp: re-install only when the pins or the package metadata change.
+# The install stamps: re-install only when the pins or the package metadata change.
+# INSTALLED: everything (requirements.txt); LAB_INSTALLED: the notebooks' runtime and
+# JupyterLab only (requirements-lab.txt, a pinned subset). A full install satisfies both.
 INSTALLED := $(VENV)/.installed
+LAB_INSTALLED := $(VENV)/.installed-lab
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 SITE := _build/html
 # Notebook folders that nbmake executes (tests/test_toc.py checks they match _toc.yml).
 NOTEBOOK_DIRS := chapters exercises
 JB_STRICT := -W -n --keep-going
 PORT ?= 8000
+# make grade: the folder of submissions, seconds per notebook, notebooks run at once, and
+# whether to refuse grading without the sandbox (auto: warn and go on; require: refuse).
+SUBMISSIONS ?=
+GRADE_TIMEOUT ?= 120
+GRADE_JOBS ?= 2
+GRADE_SANDBOX ?= auto
+KIT := _build/student
 # pytest-xdist workers for `make test` (notebooks run in parallel; 0 = no xdist).
 PYTEST_WORKERS ?= 2
 # Hash of the library's source and data: the execution cache only sees notebook code, so a
@@ -26,7 +37,7 @@ LIB_HASH = $$(find lib -type f \( -name '*.py' -o -name '*.toml' -o -name '*.jso
   -o -name '*.csv' -o -name '*.yaml' \) -not -path '*/__pycache__/*' -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 
-.PHONY: help install book test lint lab serve fmt clean bench student
+.PHONY: help install book test lint lab serve fmt clean bench student grade pdf mutate
 
 help:
 	@echo "make book     build the site into $(SITE) (creates .venv and installs on first run)"
@@ -34,15 +45,23 @@ help:
 	@echo "make lab      JupyterLab on the notebooks (widgets work there)"
 	@echo "make serve    serve $(SITE) on http://127.0.0.1:$(PORT)/"
 	@echo "make fmt      ruff: fix what it can and format (notebooks included)"
-	@echo "make student  student edition (solutions removed) into _build/student/"
+	@echo "make student  class kit into $(KIT)/: notebooks without solutions, a wheel without answers"
+	@echo "make grade    SUBMISSIONS=dir: run submitted notebooks sandboxed, write dir/grades.csv"
+	@echo "make pdf      the whole book with solutions as one PDF in _build/pdf/"
 	@echo "make bench    timing benchmarks of the library and the explorer"
+	@echo "make mutate   mutation testing of the physics with mutmut (about 20 minutes)"
 	@echo "make clean    remove build outputs and caches (keeps .venv)"
 
 install: $(INSTALLED)
 
-$(INSTALLED): requirements.txt pyproject.toml
+$(INSTALLED): requirements.txt requirements-lab.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
+	$(PIP_INSTALL) -r requirements.txt -e .
+	@touch $@ $(LAB_INSTALLED)
+
+$(LAB_INSTALLED): requirements-lab.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r requirements-lab.txt -e .
 	@touch $@
 
 # Drop the execution cache and doctrees when lib/ changed since the last build.
@@ -75,7 +94,7 @@ test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile \
 	  --doctest-modules lib/tokenmath --nbmake --nbmake-timeout=300 $(NOTEBOOK_DIRS) tests
 
-lab: $(INSTALLED)
+lab: $(LAB_INSTALLED)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR)
 
 serve:
@@ -87,10 +106,24 @@ fmt: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-student: $(INSTALLED)
-	@test -f tools/student_edition.py || { echo "tools/student_edition.py is missing"; exit 1; }
-	$(BIN)/python tools/student_edition.py --out _build/student
-	@echo "Student edition (solutions removed): $(CURDIR)/_build/student"
+student: $(LAB_INSTALLED)
+	$(BIN)/python tools/student_edition.py --out $(KIT)
+	@echo "Class kit (no solutions, no answer key): $(CURDIR)/$(KIT); see teaching/teachers.md"
+
+# Grades with the kit the students have (built first if there is none).
+ifneq ($(filter grade,$(MAKECMDGOALS)),)
+ifeq ($(strip $(SUBMISSIONS)),)
+$(error usage: make grade SUBMISSIONS=folder (one folder per student, holding their notebooks))
+endif
+endif
+grade: $(LAB_INSTALLED)
+	@ls $(KIT)/wheels/tokenmath-*.whl >/dev/null 2>&1 || $(MAKE) student
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" --kit $(KIT) \
+	  --timeout $(GRADE_TIMEOUT) --jobs $(GRADE_JOBS) --sandbox $(GRADE_SANDBOX)
+
+pdf: $(INSTALLED)
+	@$(forget_stale_outputs)
+	$(BIN)/python tools/pdf_edition.py
 
 bench: $(INSTALLED)
 	@ran=0; \
@@ -98,6 +131,12 @@ bench: $(INSTALLED)
 	  if [ -f $$script ]; then echo "== $$script"; $(BIN)/python $$script; ran=1; fi; \
 	done; \
 	test $$ran = 1 || { echo "no benchmark scripts under tools/"; exit 1; }
+
+# Mutation testing of roofline, specs, serving and _validate (tools/mutate.py explains the
+# scratch layout mutmut needs). MUTATE_WORKERS parallel runs.
+MUTATE_WORKERS ?= 1
+mutate: $(INSTALLED)
+	$(BIN)/python tools/mutate.py --workers $(MUTATE_WORKERS)
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import subprocess
@@ -56,7 +57,8 @@ def renderings(expected) -> set[str]:
 
 def test_every_part_is_registered() -> None:
     assert len(IDS) >= 32
-    assert {qid[:2] for qid in IDS} == {f"q{n}" for n in range(1, 9)}
+    numbers = {re.match(r"q\d+", qid)[0] for qid in IDS}
+    assert numbers == {path.name.split("_")[0] for path in EXERCISES}
 
 
 @pytest.mark.parametrize("qid", IDS)
@@ -198,3 +200,101 @@ def test_every_part_has_exactly_one_check_cell() -> None:
         assert found and all(qid.startswith(path.name.split("_")[0]) for qid in found)
         calls += found
     assert sorted(calls) == sorted(IDS)
+
+
+# --- The sealed key (the student kit's checker) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sealed():
+    from tokenmath import answer_key
+
+    return answers._SealedKey(answer_key.sealed_key(salt="00" * 16, iterations=10))
+
+
+def _check_with(key, qid, answer, capsys) -> tuple[bool, str]:
+    saved = answers._KEY
+    answers._KEY = key
+    try:
+        right = answers.check(qid, answer)
+    finally:
+        answers._KEY = saved
+    return right, capsys.readouterr().out
+
+
+def variants(expected) -> list:
+    """Right, nearly right, slipped and wrong answers of the same kind as ``expected``."""
+    if isinstance(expected, bool):
+        return [expected, not expected]
+    if isinstance(expected, str):
+        return ["A", "B", " a "]
+    if isinstance(expected, frozenset):
+        names = sorted(expected)
+        return [names, names[:-1], [*names, "not-a-model"], [n.upper() for n in names]]
+    if isinstance(expected, tuple):
+        return [tuple(v) for v in zip(*(variants(e) for e in expected), strict=False)]
+    if math.isinf(expected):
+        return [expected, 1000.0, -expected]
+    e = expected
+    return [e, e * 1.015, e * 0.985, e * 1.03, e * 0.97, -e, e * 1e6, e / 3600, e * 1.37 + 1, 0]
+
+
+@pytest.mark.parametrize("qid", IDS)
+def test_sealed_key_agrees_with_the_library(qid: str, sealed, capsys) -> None:
+    """Same verdict and same hint from both keys (away from the edge of the tolerance, where
+    the sealed key may accept up to a quarter tolerance more)."""
+    library = answers._key()
+    for answer in variants(answers._expected(qid)):
+        assert _check_with(sealed, qid, answer, capsys) == _check_with(
+            library, qid, answer, capsys
+        ), (qid, answer)
+
+
+def test_sealed_key_stores_no_value(sealed) -> None:
+    """Besides hashes, the key holds units, hints, tolerances and kinds: no expected value."""
+    digests = [
+        h
+        for q in sealed._questions.values()
+        for field in ("hashes", "members")
+        for hashes in q[field].values()
+        for h in hashes
+    ]
+    assert len(digests) >= 200 and all(re.fullmatch(r"[0-9a-f]{32}", h) for h in digests)
+    rest = {
+        qid: {k: v for k, v in q.items() if k not in ("hashes", "members")}
+        for qid, q in sealed._questions.items()
+    }
+    text = repr(rest)
+    for qid in IDS:
+        value = answers._expected(qid)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, float) and math.isfinite(item):
+                forms = {repr(item), f"{item:.6g}", f"{item:.5g}"}
+                for form in {f for f in forms if len(f.replace(".", "").strip("-0")) >= 4}:
+                    assert form not in text, (qid, form)
+
+
+@pytest.mark.parametrize("expected", [1234.5, -0.37, 3.0e-7, 8.1e9])
+@pytest.mark.parametrize("rtol", [0.02, 0.001])
+def test_number_cells_cover_the_tolerance_and_little_more(expected, rtol) -> None:
+    cells = set(answers._number_tokens(expected, rtol))
+    inside = [expected * (1 + f * rtol) for f in (-0.999, -0.5, 0, 0.5, 0.999)]
+    assert all(answers._number_token(x, rtol) in cells for x in inside)
+    outside = [expected * (1 + f * rtol) for f in (-1.3, 1.3, -2, 2)]
+    assert not any(answers._number_token(x, rtol) in cells for x in outside)
+
+
+def test_number_cells_refuse_an_expected_zero() -> None:
+    with pytest.raises(ValueError, match="too close to 0"):
+        answers._number_tokens(0.0, 0.02)
+
+
+def test_answers_go_to_the_grading_log(tmp_path, monkeypatch, capsys) -> None:
+    log = tmp_path / "answers.jsonl"
+    monkeypatch.setenv(answers.ANSWER_LOG_ENV, str(log))
+    answers.check("q4b", 12.5)
+    answers.check("q2b", math.inf)
+    answers.check("q6d", (17, 9))
+    answers.check("q4a", None)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines == [{"q4b": 12.5}, {"q2b": math.inf}, {"q6d": [17, 9]}, {"q4a": None}]

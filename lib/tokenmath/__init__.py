@@ -8,7 +8,8 @@
 The physics lives in :mod:`tokenmath.roofline` (decode) and :mod:`tokenmath.prefill` (the
 prompt pass, input tokens, chunked prefill and the price of a request), its modelling assumptions
 (:data:`FIRST_ORDER`, the default, and :data:`REFINED`) in :mod:`tokenmath.assumptions`,
-the model and accelerator descriptions in :mod:`tokenmath.specs`, the sourced presets in
+the model and accelerator descriptions in :mod:`tokenmath.specs`, the KV cache per layer
+group, per replica and as read off a price in :mod:`tokenmath.kvcache`, the sourced presets in
 :mod:`tokenmath.presets`; serving questions (latency floor, throughput, demand, fast
 tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in :mod:`tokenmath.cli`.
 Published measurements of real systems are data (:func:`tokenmath.measured.measurements`,
@@ -24,6 +25,13 @@ import importlib
 from typing import Any
 
 from .assumptions import FIRST_ORDER, REFINED, Assumptions
+from .kvcache import (
+    GroupCache,
+    cache_by_group,
+    cache_capacity_tokens,
+    cost_multiple,
+    implied_kv_bytes_per_token,
+)
 from .measured import Measurement, measurements
 from .prefill import (
     cost_per_input_token,
@@ -85,13 +93,17 @@ __all__ = [
     "Assumptions",
     "AttentionGroup",
     "CostTerms",
+    "GroupCache",
     "Hardware",
     "Measurement",
     "Model",
     "attention_flops_per_token",
     "batch1_penalty",
+    "cache_by_group",
+    "cache_capacity_tokens",
     "compute_precision",
     "cost_floor",
+    "cost_multiple",
     "cost_per_input_token",
     "cost_per_token",
     "cost_terms",
@@ -99,6 +111,7 @@ __all__ = [
     "expected_experts_touched",
     "hardware",
     "hardware_names",
+    "implied_kv_bytes_per_token",
     "kv_bytes_per_sequence",
     "kv_bytes_per_token",
     "max_batch",

@@ -1,8 +1,16 @@
 """Answer checkers for the book's exercises: right, or a hint, never the answer.
 
-Each exercise notebook under ``exercises/`` states its givens literally; ``GIVENS``
-holds the same values, and every expected answer is computed from them by the library
-(:mod:`tokenmath.roofline`, :mod:`tokenmath.serving`) when it is checked, never typed in.
+Each exercise notebook under ``exercises/`` states its givens literally; ``GIVENS`` holds the
+same values. The expected answers come from one of two keys:
+
+- in the repository (the teacher's install), :mod:`tokenmath.answer_key` computes each one from
+  the givens with the library when it is checked, never typed in;
+- in the student kit (``make student``), that module is left out of the wheel and a *sealed
+  key* takes its place: for each part, salted hashes of the small cells of the number line
+  that lie within the part's tolerance of the answer (and hashes of the right string, truth
+  value or set of names). An answer is right when the hash of its own cell is in the list.
+  The sealed key never holds a value a student could read; it is a speed bump, not a lock
+  (``teaching/teachers.md`` says what a determined student can still do).
 
 >>> check("q4b", 1.0)
 Not yet. Hint: The sweet spot scales with C/BW; what did the bandwidth change do to that ratio?
@@ -17,25 +25,23 @@ A reader's answer may be a number, ``math.inf``, a string, a boolean, a tuple of
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import importlib.util
+import json
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+import os
+from collections.abc import Iterable, Iterator
 from numbers import Real
-from typing import Any
+from string import ascii_lowercase
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import prefill as pf
-from . import roofline as rf
-from . import serving
 from .assumptions import REFINED
-from .presets import hardware, model, model_names
-from .roofline import SECONDS_PER_HOUR, TOKENS_PER_MILLION
-from .specs import Hardware
+from .roofline import SECONDS_PER_HOUR
 
 __all__ = ["GIVENS", "check", "question_ids", "unit"]
-
-MICRO = 1e6  # GPU-seconds -> GPU-microseconds
 
 #: The literal givens of each exercise, exactly as its notebook's givens cell states them.
 GIVENS: dict[str, dict[str, Any]] = {
@@ -97,6 +103,21 @@ GIVENS: dict[str, dict[str, Any]] = {
         "CONTEXT_TOKENS": 1_000,
         "PROVIDER_USD_PER_M": 0.90,
     },
+    "q11": {
+        "MODEL": "llama-3.1-70b",
+        "HARDWARE": "h100-sxm",
+        "GPUS": 4,
+        "KV_HEADS": {"mha": 64, "gqa": 8, "mqa": 1},
+        "CONTEXT_TOKENS": 8_192,
+    },
+    "q12": {
+        "SHORT_TIER_USD_PER_M": {"input": 3.00, "output": 15.00},
+        "LONG_TIER_USD_PER_M": {"input": 6.00, "output": 22.50},
+        "TIER_BOUNDARY_TOKENS": 200_000,
+        "LONG_CONTEXT_TOKENS": 400_000,
+        "STAND_IN": "llama-3.1-405b",
+        "HARDWARE": "h100-sxm",
+    },
     "q13": {
         "MODEL": "deepseek-v3",
         "HARDWARE": "h800",
@@ -134,735 +155,228 @@ GIVENS: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Question:
-    """One checkable answer: how to compute it from the givens, its unit, a hint."""
+# --- Values and their tokens: shared by the library key and the sealed key ------------------
 
-    compute: Callable[[], Any]
+#: Cells of the number line per tolerance: a sealed key accepts every answer within the
+#: tolerance and, at worst, answers up to 1/CELLS_PER_TOLERANCE of a tolerance beyond it.
+CELLS_PER_TOLERANCE = 4
+#: Absolute slack every numeric comparison allows (as ``_close`` does).
+ZERO = 1e-12
+#: PBKDF2 rounds per sealed hash: slows a loop that tries every cell, does not stop it.
+SEAL_ITERATIONS = 20_000
+
+
+def natural_order(qid: str) -> tuple[int, str]:
+    """Sort key for question ids: by exercise number, then part (``q2e`` before ``q11a``)."""
+    return int(qid[1:].rstrip(ascii_lowercase)), qid
+
+
+def shape_of(value: Any) -> dict[str, Any]:
+    """The kind of an expected answer (``number``, ``bool``, ``str``, ``set``, ``tuple``)."""
+    if isinstance(value, bool | np.bool_):
+        return {"kind": "bool"}
+    if isinstance(value, str):
+        return {"kind": "str"}
+    if isinstance(value, frozenset):
+        return {"kind": "set"}
+    if isinstance(value, tuple):
+        return {"kind": "tuple", "items": [shape_of(v) for v in value]}
+    return {"kind": "number"}
+
+
+def walk_items(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """``(path, leaf)`` for every leaf of a (possibly nested) tuple answer; ``""`` is the root."""
+    if isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from walk_items(item, f"{path}.{i}" if path else str(i))
+    else:
+        yield path, value
+
+
+def walk_members(value: Any) -> Iterator[tuple[str, frozenset]]:
+    """``(path, names)`` for every set of names in an answer."""
+    for path, leaf in walk_items(value):
+        if isinstance(leaf, frozenset):
+            yield path, leaf
+
+
+def _cell_width(rtol: float) -> float:
+    return math.log1p(rtol) / CELLS_PER_TOLERANCE
+
+
+def _number_token(x: float, rtol: float) -> str:
+    """The cell of the number line that ``x`` falls in, at the cell size set by ``rtol``."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "+inf" if x > 0 else "-inf"
+    if rtol == 0:
+        return "=" + repr(float(x))
+    if abs(x) <= ZERO:
+        return "0"
+    sign = "+" if x > 0 else "-"
+    return f"{sign}{math.floor(math.log(abs(x)) / _cell_width(rtol))}"
+
+
+def _number_tokens(expected: float, rtol: float) -> list[str]:
+    """Every cell that holds a number within ``rtol`` of ``expected`` (as ``_close`` says)."""
+    if math.isinf(expected) or rtol == 0:
+        return [_number_token(expected, rtol)]
+    slack = rtol * abs(expected) + ZERO
+    lo, hi = expected - slack, expected + slack
+    if lo <= ZERO and hi >= -ZERO:
+        raise ValueError(f"expected value {expected!r} is too close to 0 for a relative tolerance")
+    small, large = sorted((abs(lo), abs(hi)))
+    width, sign = _cell_width(rtol), "+" if expected > 0 else "-"
+    first, last = math.floor(math.log(small) / width), math.floor(math.log(large) / width)
+    return [f"{sign}{k}" for k in range(first, last + 1)]
+
+
+def _token(kind: str, value: Any, rtol: float) -> str:
+    """The token of one canonical value (see ``_Part.matches``) of the given kind."""
+    if kind == "number":
+        return _number_token(float(value), rtol)
+    if kind == "bool":
+        return "true" if value else "false"
+    if kind == "set":
+        return "\n".join(sorted(value))
+    return str(value)
+
+
+def tokens_for_expected(value: Any, rtol: float) -> list[str]:
+    """Every token that counts as right for the expected leaf ``value``."""
+    if isinstance(value, frozenset):
+        return [_token("set", frozenset(n.lower() for n in value), rtol)]
+    if isinstance(value, str):
+        return [_token("str", value.strip().lower(), rtol)]
+    kind = shape_of(value)["kind"]
+    if kind == "bool":
+        return [_token("bool", bool(value), rtol)]
+    return _number_tokens(float(value), rtol)
+
+
+def seal(salt: str, iterations: int, qid: str, path: str, token: str) -> str:
+    """The salted, stretched hash under which a sealed key stores one token."""
+    message = f"{qid}|{path}|{token}".encode()
+    return hashlib.pbkdf2_hmac("sha256", message, bytes.fromhex(salt), iterations, 16).hex()
+
+
+# --- The two keys ----------------------------------------------------------------------------
+
+
+class _Meta(NamedTuple):
     unit: str
     hint: str
-    rtol: float = 0.02
+    rtol: float
 
 
-_REGISTRY: dict[str, _Question] = {}
+def _leaf(value: Any, path: str) -> Any:
+    for i in path.split(".") if path else ():
+        value = value[int(i)]
+    return value
 
 
-def _question(qid: str, unit: str, hint: str, rtol: float = 0.02):
-    """Register the decorated zero-argument function as the answer to ``qid``."""
+class _LibraryKey:
+    """Expected answers computed by :mod:`tokenmath.answer_key` (the teacher's install)."""
 
-    def register(fn: Callable[[], Any]) -> Callable[[], Any]:
-        _REGISTRY[qid] = _Question(fn, unit, hint, rtol)
-        return fn
+    kind = "library"
 
-    return register
+    def __init__(self, module: Any) -> None:
+        self._module = module
 
+    def ids(self) -> list[str]:
+        return sorted(self._module.QUESTIONS, key=natural_order)
 
-def _usd_per_m(gpu_s_per_token: float, hw: Hardware) -> float:
-    return float(rf.usd_per_million_tokens(gpu_s_per_token, hw.usd_per_hour))
+    def meta(self, qid: str) -> _Meta:
+        q = self._module.QUESTIONS[qid]
+        return _Meta(q.unit, q.hint, q.rtol)
 
+    def expected(self, qid: str) -> Any:
+        return self._module.expected(qid)
 
-# --- Exercise 1: a provider near the floor ------------------------------------------------
+    def shape(self, qid: str) -> dict[str, Any]:
+        return shape_of(self.expected(qid))
 
+    def require_rtol(self, qid: str, rtol: float) -> None:
+        """Any tolerance works: the expected value is at hand."""
 
-def _q1():
-    g = GIVENS["q1"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    floor = rf.cost_floor(m, hw, g["CONTEXT_TOKENS"])  # GPU-s per token
-    usd_per_gpu_hour = g["FLOOR_USD_PER_M"] / float(rf.usd_per_million_tokens(floor, 1.0))
-    return g, m, replace(hw, usd_per_hour=usd_per_gpu_hour)
+    def matches(self, qid: str, path: str, kind: str, value: Any, rtol: float) -> bool:
+        e = _leaf(self.expected(qid), path)
+        if kind == "number":
+            return _close(value, float(e), rtol)
+        if kind == "set":
+            return value == frozenset(n.lower() for n in e)
+        if kind == "str":
+            return value == e.strip().lower()
+        return value == bool(e)
 
+    def member(self, qid: str, path: str, name: str) -> bool:
+        return name in {n.lower() for n in _leaf(self.expected(qid), path)}
 
-@_question(
-    "q1a",
-    "USD per GPU-hour",
-    "Turn the floor in GPU-seconds per token into dollars per million tokens at $1 per "
-    "GPU-hour, then scale.",
-)
-def _q1a() -> float:
-    return _q1()[2].usd_per_hour
+    def size(self, qid: str, path: str) -> int:
+        return len(_leaf(self.expected(qid), path))
 
 
-@_question(
-    "q1b",
-    "sequences in the batch",
-    "On the hyperbola the cost per token is (weight time)/B plus the KV term; set it equal "
-    "to the price in GPU-seconds and solve for B.",
-)
-def _q1b() -> float:
-    g, m, hw = _q1()
-    price_gpu_s = g["PRICE_USD_PER_M"] / _usd_per_m(1.0, hw)
-    return serving.batch_for_cost(m, hw, price_gpu_s, g["CONTEXT_TOKENS"])
+class _SealedKey:
+    """Expected answers as salted hashes (the student kit's install); see the module notes."""
 
+    kind = "sealed"
 
-@_question(
-    "q1c",
-    "fraction of the price (0.25 for 25 %)",
-    "At the sweet spot the cost is the floor; margin = (price - cost) / price.",
-)
-def _q1c() -> float:
-    g, m, hw = _q1()
-    ctx = g["CONTEXT_TOKENS"]
-    cost = _usd_per_m(rf.cost_per_token(m, hw, rf.sweet_spot(m, hw, ctx), ctx), hw)
-    return (g["PRICE_USD_PER_M"] - cost) / g["PRICE_USD_PER_M"]
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._salt, self._rounds = data["salt"], data["iterations"]
+        self._questions = data["questions"]
 
+    def ids(self) -> list[str]:
+        return sorted(self._questions, key=natural_order)
 
-def _q1_cost_after_fall_usd_per_m(context) -> float:
-    g, m, hw = _q1()
-    batch = rf.sweet_spot(m, hw, context) * (1.0 - g["TRAFFIC_FALL"])
-    return _usd_per_m(rf.cost_per_token(m, hw, batch, context), hw)
+    def meta(self, qid: str) -> _Meta:
+        q = self._questions[qid]
+        return _Meta(q["unit"], q["hint"], q["rtol"])
 
+    def expected(self, qid: str) -> Any:
+        raise LookupError("the student edition holds no answers, only a sealed key")
 
-@_question(
-    "q1d",
-    "USD per million tokens",
-    "Half the traffic means half the batch: evaluate the cost curve at half the sweet spot.",
-)
-def _q1d() -> float:
-    return _q1_cost_after_fall_usd_per_m(GIVENS["q1"]["CONTEXT_TOKENS"])
+    def shape(self, qid: str) -> dict[str, Any]:
+        return self._questions[qid]["shape"]
 
+    def require_rtol(self, qid: str, rtol: float) -> None:
+        stored = self._questions[qid]["rtol"]
+        if rtol != stored:
+            raise ValueError(
+                f"rtol must be {stored!r} for {qid} in the student edition: its sealed key "
+                f"holds that tolerance only; got {rtol!r}"
+            )
 
-@_question(
-    "q1e",
-    "fraction of the price (negative for a loss)",
-    "Use the cost from (d) in margin = (price - cost) / price.",
-)
-def _q1e() -> float:
-    price = GIVENS["q1"]["PRICE_USD_PER_M"]
-    return (price - _q1d()) / price
+    def _sealed(self, qid: str, path: str, token: str) -> str:
+        return seal(self._salt, self._rounds, qid, path, token)
 
+    def matches(self, qid: str, path: str, kind: str, value: Any, rtol: float) -> bool:
+        stored = self._questions[qid]["hashes"][path]
+        return self._sealed(qid, path, _token(kind, value, rtol)) in stored
 
-# --- Exercise 2: the KV line at or above the compute line ----------------------------------
+    def member(self, qid: str, path: str, name: str) -> bool:
+        stored = self._questions[qid]["members"][path]
+        return self._sealed(qid, path + "#member", name) in stored
 
+    def size(self, qid: str, path: str) -> int:
+        return self._questions[qid]["sizes"][path]
 
-@_question(
-    "q2a",
-    "tokens of context",
-    "Set L x b / BW equal to the compute line 2 N_active / C and solve for L.",
-)
-def _q2a() -> float:
-    g = GIVENS["q2"]
-    return rf.critical_context(model(g["MODEL"]), hardware(g["HARDWARE"]))
 
+_KEY: _LibraryKey | _SealedKey | None = None
 
-@_question(
-    "q2b",
-    "sequences in the batch (math.inf if none)",
-    "Ask whether the hyperbola plus the KV line ever meets the compute line at this context.",
-)
-def _q2b() -> float:
-    g = GIVENS["q2"]
-    return rf.sweet_spot(model(g["MODEL"]), hardware(g["HARDWARE"]), g["LONG_CONTEXT_TOKENS"])
 
-
-@_question(
-    "q2c",
-    "GPU-microseconds per token",
-    "As B grows the hyperbola vanishes; the floor is whichever constant line is higher.",
-)
-def _q2c() -> float:
-    g = GIVENS["q2"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    return rf.cost_floor(m, hw, g["LONG_CONTEXT_TOKENS"]) * MICRO
-
-
-@_question(
-    "q2d",
-    "a collection of preset names",
-    "A model keeps a sweet spot only while its crossover context exceeds the chat length; "
-    "compute the crossover for every preset in tm.model_names().",
-)
-def _q2d() -> frozenset[str]:
-    g = GIVENS["q2"]
-    hw = hardware(g["HARDWARE"])
-    chat = g["CHAT_CONTEXT_TOKENS"]
-    return frozenset(n for n in model_names() if rf.critical_context(model(n), hw) > chat)
-
-
-@_question(
-    "q2e",
-    "a count of presets",
-    "Compare each preset's crossover context with its own m.context_limit.",
-    rtol=0.0,
-)
-def _q2e() -> int:
-    hw = hardware(GIVENS["q2"]["HARDWARE"])
-    return sum(rf.critical_context(model(n), hw) <= model(n).context_limit for n in model_names())
-
-
-# --- Exercise 3: short chats against long conversations ------------------------------------
-
-
-def _q3_cases():
-    g = GIVENS["q3"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    return m, hw, ((g["A_CONTEXT_TOKENS"], g["A_BATCH"]), (g["B_CONTEXT_TOKENS"], g["B_BATCH"]))
-
-
-@_question(
-    "q3a",
-    "USD per million tokens, as (A, B)",
-    "Each floor is the higher of the two constant lines at that provider's context.",
-)
-def _q3a() -> tuple[float, float]:
-    m, hw, cases = _q3_cases()
-    return tuple(_usd_per_m(rf.cost_floor(m, hw, ctx), hw) for ctx, _ in cases)
-
-
-@_question(
-    "q3b",
-    "USD per million tokens, as (A, B)",
-    "Evaluate the cost per token at each provider's own batch and context, then convert.",
-)
-def _q3b() -> tuple[float, float]:
-    m, hw, cases = _q3_cases()
-    return tuple(_usd_per_m(rf.cost_per_token(m, hw, b, ctx), hw) for ctx, b in cases)
-
-
-@_question(
-    "q3c",
-    "cost multiple (new cost / old cost), as (A, B)",
-    "Halve each batch, keep each context, and divide the new cost by the old one.",
-)
-def _q3c() -> tuple[float, float]:
-    m, hw, cases = _q3_cases()
-    keep = 1.0 - GIVENS["q3"]["TRAFFIC_FALL"]
-    return tuple(
-        float(rf.cost_per_token(m, hw, b * keep, ctx) / rf.cost_per_token(m, hw, b, ctx))
-        for ctx, b in cases
-    )
-
-
-@_question(
-    "q3d",
-    'a provider, "A" or "B"',
-    "Fragile means a larger relative jump in cost per token when traffic falls: compare "
-    "your two multiples from (c), at the batches the givens state.",
-)
-def _q3d() -> str:
-    mult_a, mult_b = _q3c()
-    return "A" if mult_a > mult_b else "B"
-
-
-# --- Exercise 4: ten times the bandwidth ---------------------------------------------------
-
-
-def _q4():
-    g = GIVENS["q4"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    fast = replace(
-        hw,
-        name=f"{hw.name}-{g['BANDWIDTH_FACTOR']}x-bw",
-        hbm_bytes_per_s=g["BANDWIDTH_FACTOR"] * hw.hbm_bytes_per_s,
-    )
-    return g, m, fast
-
-
-@_question(
-    "q4a",
-    "FLOPs per byte",
-    "Only the denominator of C/BW changed.",
-)
-def _q4a() -> float:
-    return _q4()[2].ops_per_byte()
-
-
-@_question(
-    "q4b",
-    "sequences in the batch",
-    "The sweet spot scales with C/BW; what did the bandwidth change do to that ratio?",
-)
-def _q4b() -> float:
-    _, m, fast = _q4()
-    return rf.sweet_spot(m, fast, 0)
-
-
-@_question(
-    "q4c",
-    "GPU-microseconds per token",
-    "Recompute both constant lines on the new chip at this context; the floor is the higher.",
-)
-def _q4c() -> float:
-    g, m, fast = _q4()
-    return rf.cost_floor(m, fast, g["LONG_CONTEXT_TOKENS"]) * MICRO
-
-
-@_question(
-    "q4d",
-    "times the floor",
-    "The batch-1 penalty is cost at B = 1 divided by the floor, with every weight read at "
-    "B = 1 (the chapters' first-order model).",
-)
-def _q4d() -> float:
-    _, m, fast = _q4()
-    return rf.batch1_penalty(m, fast, 0)
-
-
-# --- Exercise 5: three GPU generations ------------------------------------------------------
-
-
-def _q5():
-    g = GIVENS["q5"]
-    return g, model(g["MODEL"]), tuple(hardware(h) for h in g["HARDWARES"])
-
-
-@_question(
-    "q5a",
-    "FLOPs per byte, as (A100, H100, B200)",
-    "Dense BF16 FLOP/s divided by HBM bytes per second, for each chip.",
-)
-def _q5a() -> tuple[float, ...]:
-    _, _, hws = _q5()
-    return tuple(h.ops_per_byte() for h in hws)
-
-
-@_question(
-    "q5b",
-    "sequences in the batch, as (A100, H100, B200)",
-    "Use the sweet spot at the stated context, not the context-0 rule of thumb.",
-)
-def _q5b() -> tuple[float, ...]:
-    g, m, hws = _q5()
-    return tuple(rf.sweet_spot(m, h, g["CONTEXT_TOKENS"]) for h in hws)
-
-
-@_question(
-    "q5c",
-    "USD per million tokens, as (A100, H100, B200)",
-    "Floor in GPU-seconds per token times each chip's own preset price per hour.",
-)
-def _q5c() -> tuple[float, ...]:
-    g, m, hws = _q5()
-    return tuple(_usd_per_m(rf.cost_floor(m, h, g["CONTEXT_TOKENS"]), h) for h in hws)
-
-
-@_question(
-    "q5d",
-    "a ratio (A100 cost / B200 cost)",
-    "At a small batch the hyperbola dominates: compare dollars per million tokens at that "
-    "batch on the two chips.",
-)
-def _q5d() -> float:
-    g, m, hws = _q5()
-    a100, b200 = hws[0], hws[-1]
-    ctx, batch = g["CONTEXT_TOKENS"], g["SMALL_BATCH"]
-    return _usd_per_m(rf.cost_per_token(m, a100, batch, ctx), a100) / _usd_per_m(
-        rf.cost_per_token(m, b200, batch, ctx), b200
-    )
-
-
-# --- Exercise 6: FP8 weights ------------------------------------------------------------------
-
-
-def _q6():
-    g = GIVENS["q6"]
-    return g, model(g["MODEL"]), hardware(g["HARDWARE"])
-
-
-@_question(
-    "q6a",
-    "sequences in the batch",
-    "Both the weight bytes and the compute time per token change by the same factor.",
-)
-def _q6a() -> float:
-    _, m, hw = _q6()
-    return rf.sweet_spot(m, hw, 0, "fp8")
-
-
-@_question(
-    "q6b",
-    "GPU-microseconds per token",
-    "The floor at context 0 is the compute line: FLOPs per token over the FP8 FLOP/s.",
-)
-def _q6b() -> float:
-    _, m, hw = _q6()
-    return rf.cost_floor(m, hw, 0, "fp8") * MICRO
-
-
-@_question(
-    "q6c",
-    "sequences in the batch",
-    "The KV cache stays at two bytes per element, so the KV line does not move while the "
-    "compute line drops.",
-)
-def _q6c() -> float:
-    g, m, hw = _q6()
-    return rf.sweet_spot(m, hw, g["CONTEXT_TOKENS"], "fp8")
-
-
-@_question(
-    "q6d",
-    "whole GPUs, as (BF16, FP8)",
-    "Weight bytes over one GPU's HBM, rounded up.",
-    rtol=0.0,
-)
-def _q6d() -> tuple[int, int]:
-    _, m, hw = _q6()
-    return rf.min_gpus(m, hw, "bf16"), rf.min_gpus(m, hw, "fp8")
-
-
-@_question(
-    "q6e",
-    "tokens of context",
-    "Set the KV line equal to the new compute line and solve for the context.",
-)
-def _q6e() -> float:
-    _, m, hw = _q6()
-    return rf.critical_context(m, hw, "fp8")
-
-
-# --- Exercise 7: pricing a fast tier --------------------------------------------------------
-
-
-def _q7():
-    g = GIVENS["q7"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    ctx = g["CONTEXT_TOKENS"]
-    return g, m, hw, ctx, rf.sweet_spot(m, hw, ctx)
-
-
-@_question(
-    "q7a",
-    "tokens per second per user",
-    "Each user gets one token per decode step: take the step time at the base batch.",
-)
-def _q7a() -> float:
-    g, m, hw, ctx, base = _q7()
-    return 1.0 / rf.step_time(m, hw, base, ctx, gpus=g["GPUS"])
-
-
-@_question(
-    "q7b",
-    "times faster",
-    "No batch is faster than a batch of one: divide the base step time by that floor.",
-)
-def _q7b() -> float:
-    _, m, hw, ctx, base = _q7()
-    return float(rf.step_time(m, hw, base, ctx) / serving.latency_floor(m, hw, ctx))
-
-
-def _q7_fast_batch(speedup: float) -> float:
-    _, m, hw, ctx, base = _q7()
-    target_s = rf.step_time(m, hw, base, ctx) / speedup
-    return float(serving.batch_for_step_time(m, hw, target_s, ctx))
-
-
-@_question(
-    "q7c",
-    "sequences in the batch",
-    "Below the sweet spot the step time is the weight read plus B times one cache read; "
-    "set it to half the base step time.",
-)
-def _q7c() -> float:
-    return _q7_fast_batch(GIVENS["q7"]["TARGET_SPEEDUP"])
-
-
-@_question(
-    "q7d",
-    "times the base price per token",
-    "Cost per token is step time over batch: compare the fast and base batches.",
-)
-def _q7d() -> float:
-    _, m, hw, ctx, base = _q7()
-    return float(serving.fast_tier(m, hw, base, _q7c(), ctx).price_multiple)
-
-
-@_question(
-    "q7e",
-    "True or False",
-    "Compare the stretch speedup with the largest speedup from (b).",
-    rtol=0.0,
-)
-def _q7e() -> bool:
-    return bool(GIVENS["q7"]["STRETCH_SPEEDUP"] <= _q7b())
-
-
-# --- Exercise 8: a dedicated deployment's bill ----------------------------------------------
-
-
-def _q8():
-    g = GIVENS["q8"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    return g, m, replace(hw, usd_per_hour=g["USD_PER_GPU_HOUR"])
-
-
-@_question(
-    "q8a",
-    "USD per month",
-    "GPUs x price per GPU-hour x hours in the month.",
-)
-def _q8a() -> float:
-    g = GIVENS["q8"]
-    return g["GPUS"] * g["USD_PER_GPU_HOUR"] * g["HOURS_PER_MONTH"]
-
-
-@_question(
-    "q8b",
-    "USD per million tokens",
-    "Divide the monthly bill by the tokens generated in a month, counted in millions.",
-)
-def _q8b() -> float:
-    g = GIVENS["q8"]
-    tokens_per_month = g["DEMAND_TOKENS_PER_S"] * SECONDS_PER_HOUR * g["HOURS_PER_MONTH"]
-    return _q8a() / (tokens_per_month / TOKENS_PER_MILLION)
-
-
-@_question(
-    "q8c",
-    "sequences in the batch (an average)",
-    "Little's law: the batch equals the demand times the step time at that batch.",
-)
-def _q8c() -> float:
-    g, m, hw = _q8()
-    return serving.batch_for_demand(
-        m, hw, g["DEMAND_TOKENS_PER_S"], g["CONTEXT_TOKENS"], gpus=g["GPUS"]
-    )
-
-
-@_question(
-    "q8d",
-    "times the shared provider's cost",
-    "A shared provider at the sweet spot pays the floor; price that at the same GPU rate.",
-)
-def _q8d() -> float:
-    g, m, hw = _q8()
-    return _q8b() / _usd_per_m(rf.cost_floor(m, hw, g["CONTEXT_TOKENS"]), hw)
-
-
-@_question(
-    "q8e",
-    "tokens per second",
-    "The dedicated cost per token is the replica's hourly price over its tokens per hour; "
-    "set it equal to the provider's price.",
-)
-def _q8e() -> float:
-    g = GIVENS["q8"]
-    usd_per_s = g["GPUS"] * g["USD_PER_GPU_HOUR"] / SECONDS_PER_HOUR
-    return usd_per_s / (g["PROVIDER_USD_PER_M"] / TOKENS_PER_MILLION)
-
-
-# --- Exercise 13: the cheapest prompt for a RAG workload -------------------------------------
-
-
-def _q13():
-    g = GIVENS["q13"]
-    return g, model(g["MODEL"]), hardware(g["HARDWARE"])
-
-
-def _q13_prompts() -> np.ndarray:
-    """Prompt lengths [tokens] with 0 to MAX_PASSAGES passages after the question."""
-    g = GIVENS["q13"]
-    return g["QUESTION_TOKENS"] + g["PASSAGE_TOKENS"] * np.arange(g["MAX_PASSAGES"] + 1.0)
-
-
-@_question(
-    "q13a",
-    "tokens in the prompt",
-    "GPU time per input token falls while the weight read is shared by more tokens and rises "
-    "once the attention arithmetic grows faster: where do the two branches meet?",
-)
-def _q13a() -> float:
-    g, m, hw = _q13()
-    return pf.prefill_crossover_tokens(m, hw, g["PRECISION"], assume=g["ASSUME"])
-
-
-@_question(
-    "q13b",
-    "passages (a whole number)",
-    "Price the prompt of each passage count with tm.cost_per_input_token and take the cheapest.",
-    rtol=0.0,
-)
-def _q13b() -> int:
-    g, m, hw = _q13()
-    per_token = pf.cost_per_input_token(
-        m, hw, _q13_prompts(), 1, g["PRECISION"], assume=g["ASSUME"]
-    )
-    return int(np.argmin(per_token))
-
-
-def _q13_request() -> pf.RequestCost:
-    g, m, hw = _q13()
-    prompt = float(_q13_prompts()[_q13b()])
-    return pf.request_cost(
-        m,
-        hw,
-        prompt,
-        g["OUTPUT_TOKENS"],
-        g["DECODE_BATCH"],
-        g["PRECISION"],
-        usd_per_gpu_hour=g["USD_PER_GPU_HOUR"],
-        assume=g["ASSUME"],
-    )
-
-
-@_question(
-    "q13c",
-    "USD per thousand requests",
-    "The prefill of the prompt alone, then one decode step's share per output token after the "
-    "first; tm.prefill.request_cost does both.",
-)
-def _q13c() -> float:
-    return float(_q13_request().usd) * 1000
-
-
-@_question(
-    "q13d",
-    "a fraction of the request's GPU time (0 to 1)",
-    "Compare the prefill's GPU-seconds with the whole request's.",
-)
-def _q13d() -> float:
-    cost = _q13_request()
-    return float(cost.prefill_gpu_s / cost.gpu_s)
-
-
-# --- Exercise 14: a 50% cache-hit rate -------------------------------------------------------
-
-
-def _q14_cost(cached: float) -> float:
-    """GPU-seconds of one request with ``cached`` input tokens from the cache (reload included)."""
-    g = GIVENS["q14"]
-    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
-    kw = {"prefill_batch": g["PREFILL_BATCH"]}
-    cost = pf.request_cost(
-        m,
-        hw,
-        g["INPUT_TOKENS"],
-        g["OUTPUT_TOKENS"],
-        g["DECODE_BATCH"],
-        g["PRECISION"],
-        cached_tokens=cached,
-        **kw,
-    )
-    if cached == 0:
-        return float(cost.gpu_s)
-    hit = pf.cache_hit_saving(
-        m,
-        hw,
-        g["INPUT_TOKENS"],
-        cached,
-        g["PRECISION"],
-        reload_bytes_per_s=g["RELOAD_BYTES_PER_S"],
-        **kw,
-    )
-    return float(cost.gpu_s + hit.reload)
-
-
-def _q14_bill(cached: float) -> float:
-    """USD a customer pays at the list prices for one request."""
-    g = GIVENS["q14"]
-    hit, miss, out = g["LIST_USD_PER_M"]
-    tokens = cached * hit + (g["INPUT_TOKENS"] - cached) * miss + g["OUTPUT_TOKENS"] * out
-    return tokens / TOKENS_PER_MILLION
-
-
-def _q14_cached() -> float:
-    g = GIVENS["q14"]
-    return g["HIT_RATE"] * g["INPUT_TOKENS"]
-
-
-@_question(
-    "q14a",
-    "GPU-seconds per request",
-    "The request's share of its prefill pass, then one decode step's share per output token "
-    "after the first.",
-)
-def _q14a() -> float:
-    return _q14_cost(0.0)
-
-
-@_question(
-    "q14b",
-    "GPU-seconds per request",
-    "Prefill only the tokens past the cached prefix, and add the time to bring the prefix's "
-    "cache back over the link.",
-)
-def _q14b() -> float:
-    return _q14_cost(_q14_cached())
-
-
-@_question(
-    "q14c",
-    "a fraction of the cost without hits (0 to 1)",
-    "1 minus the cost with hits over the cost without.",
-)
-def _q14c() -> float:
-    return 1.0 - _q14b() / _q14a()
-
-
-@_question(
-    "q14d",
-    "a fraction of the bill without hits (0 to 1)",
-    "Bill the cached tokens at the hit price, the rest at the miss price, the output at the "
-    "output price.",
-)
-def _q14d() -> float:
-    return 1.0 - _q14_bill(_q14_cached()) / _q14_bill(0.0)
-
-
-@_question(
-    "q14e",
-    "True or False",
-    "Compare your answers to (c) and (d).",
-)
-def _q14e() -> bool:
-    return bool(_q14c() > _q14d())
-
-
-# --- Exercise 15: is a price list's ratio physical? -----------------------------------------
-
-
-def _q15():
-    g = GIVENS["q15"]
-    return g, model(g["MODEL"]), hardware(g["HARDWARE"])
-
-
-def _q15_list_ratio() -> float:
-    _, miss, out = GIVENS["q15"]["LIST_USD_PER_M"]
-    return out / miss
-
-
-@_question(
-    "q15a",
-    "output tokens' cost in input tokens (a ratio)",
-    "Decode at the largest batch whose caches fit in the replica (tm.max_batch), then compare "
-    "tm.cost_per_token with tm.cost_per_input_token.",
-)
-def _q15a() -> float:
-    g, m, hw = _q15()
-    batch = rf.max_batch(m, hw, g["CONTEXT_TOKENS"], g["GPUS"], g["PRECISION"])
-    prices = pf.token_prices(
-        m,
-        hw,
-        g["PROMPT_TOKENS"],
-        batch,
-        g["CONTEXT_TOKENS"],
-        g["PRECISION"],
-        g["GPUS"],
-        prefill_batch=g["PREFILL_BATCH"],
-    )
-    return float(prices.ratio)
-
-
-@_question(
-    "q15b",
-    "sequences in the decode batch",
-    "The ratio is B*_0/B + L/L_crit (sweet spot at context 0, critical context); solve it for B.",
-)
-def _q15b() -> float:
-    g, m, hw = _q15()
-    spot = rf.sweet_spot(m, hw, 0, g["PRECISION"])
-    cache_term = g["CONTEXT_TOKENS"] / rf.critical_context(m, hw, g["PRECISION"])
-    return float(spot / (_q15_list_ratio() - cache_term))
-
-
-@_question(
-    "q15c",
-    "True or False",
-    "Compare that batch with the largest batch whose caches fit (tm.max_batch).",
-)
-def _q15c() -> bool:
-    g, m, hw = _q15()
-    fits = rf.max_batch(m, hw, g["CONTEXT_TOKENS"], g["GPUS"], g["PRECISION"])
-    return bool(0 < _q15b() <= fits)
+def _key() -> _LibraryKey | _SealedKey:
+    """The library key where ``answer_key`` is installed, else the kit's sealed key."""
+    global _KEY
+    if _KEY is None:
+        package = __name__.rpartition(".")[0]
+        if importlib.util.find_spec(f"{package}.answer_key") is not None:
+            _KEY = _LibraryKey(importlib.import_module(f"{package}.answer_key"))
+        elif importlib.util.find_spec(f"{package}._sealed_key") is not None:
+            _KEY = _SealedKey(importlib.import_module(f"{package}._sealed_key").KEY)
+        else:
+            raise RuntimeError("tokenmath has no answer key: install it from the repository or kit")
+    return _KEY
 
 
 # --- The checker ---------------------------------------------------------------------------
@@ -880,37 +394,35 @@ _UNIT_SLIPS: dict[float, str] = {
     1 / SECONDS_PER_HOUR: "3600",
 }
 
-
-def _exercise_order(question_id: str) -> tuple[int, str]:
-    """Sort key: exercise number, then part (``"q9f"`` before ``"q10a"``)."""
-    number = question_id[1:].rstrip("abcdefghijklmnopqrstuvwxyz")
-    return int(number), question_id
+#: Where ``make grade`` asks for a log of the answers: when this environment variable names a
+#: file, :func:`check` appends each answer to it as a line of JSON (``{"q1a": 0.5}``).
+ANSWER_LOG_ENV = "TOKENMATH_ANSWER_LOG"
 
 
 def question_ids() -> list[str]:
-    """Every checkable question id, e.g. ``"q1a"``, in exercise order (``q9f`` before
-    ``q10a``)."""
-    return sorted(_REGISTRY, key=_exercise_order)
+    """Every checkable question id, e.g. ``"q1a"``, in order."""
+    return _key().ids()
 
 
 def unit(question_id: str) -> str:
     """The unit or form in which ``question_id`` expects its answer."""
-    return _lookup(question_id).unit
+    return _key().meta(_lookup(question_id)).unit
 
 
-def _lookup(question_id: str) -> _Question:
+def _lookup(question_id: str) -> str:
     key = str(question_id).strip().lower()
-    if key not in _REGISTRY:
-        raise ValueError(
-            f"question_id must be one of {', '.join(question_ids())}; got {question_id!r}"
-        )
-    return _REGISTRY[key]
+    ids = _key().ids()
+    if key not in ids:
+        raise ValueError(f"question_id must be one of {', '.join(ids)}; got {question_id!r}")
+    return key
 
 
 def _expected(question_id: str) -> Any:
-    """The library's answer (for tests and solutions' own checks; never printed)."""
-    value = _lookup(question_id).compute()
-    return float(value) if isinstance(value, np.floating | np.ndarray) else value
+    """The library's answer (for tests and solutions' own checks; never printed).
+
+    Raises ``LookupError`` in the student edition, which holds no answers.
+    """
+    return _key().expected(_lookup(question_id))
 
 
 def _is_number(x: Any) -> bool:
@@ -920,61 +432,110 @@ def _is_number(x: Any) -> bool:
 def _close(answer: float, expected: float, rtol: float) -> bool:
     if math.isinf(expected) or math.isinf(answer):
         return answer == expected
-    return abs(answer - expected) <= rtol * abs(expected) + 1e-12
+    return abs(answer - expected) <= rtol * abs(expected) + ZERO
 
 
-def _number_hint(answer: float, expected: float, q: _Question, rtol: float) -> str:
-    if math.isinf(expected) or math.isinf(answer) or math.isnan(answer):
-        return q.hint
-    if expected != 0 and _close(-answer, expected, rtol):
+class _Part(NamedTuple):
+    """One item of one question, asked of whichever key is installed."""
+
+    key: _LibraryKey | _SealedKey
+    qid: str
+    path: str
+    rtol: float
+
+    def matches(self, kind: str, value: Any) -> bool:
+        return self.key.matches(self.qid, self.path, kind, value, self.rtol)
+
+    def member(self, name: str) -> bool:
+        return self.key.member(self.qid, self.path, name)
+
+    def size(self) -> int:
+        return self.key.size(self.qid, self.path)
+
+    def item(self, i: int) -> _Part:
+        return self._replace(path=f"{self.path}.{i}" if self.path else str(i))
+
+
+def _number_hint(answer: float, part: _Part, meta: _Meta) -> str:
+    if math.isinf(answer) or math.isnan(answer) or answer == 0:
+        return meta.hint
+    if part.matches("number", -answer):
         return "Check the sign."
-    if expected != 0 and answer != 0:
-        for factor, label in _UNIT_SLIPS.items():
-            if _close(answer * factor, expected, rtol):
-                return f"Off by a factor of {label}; the unit asked for: {q.unit}."
-    return q.hint
+    for factor, label in _UNIT_SLIPS.items():
+        if part.matches("number", answer * factor):
+            return f"Off by a factor of {label}; the unit asked for: {meta.unit}."
+    return meta.hint
 
 
-def _judge(answer: Any, expected: Any, q: _Question, rtol: float) -> tuple[bool, str]:
-    """``(right, hint)`` for one answer; the hint never contains ``expected``."""
+def _judge(answer: Any, shape: dict[str, Any], part: _Part, meta: _Meta) -> tuple[bool, str]:
+    """``(right, hint)`` for one answer; the hint never contains the expected value."""
+    kind = shape["kind"]
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
-    if isinstance(expected, bool):
+    if kind == "bool":
         if not isinstance(answer, bool | np.bool_):
             return False, "Answer True or False."
-        return bool(answer) == expected, q.hint
-    if isinstance(expected, str):
+        return part.matches("bool", bool(answer)), meta.hint
+    if kind == "str":
         if not isinstance(answer, str):
-            return False, f"Answer with a string: {q.unit}."
-        return answer.strip().lower() == expected.lower(), q.hint
-    if isinstance(expected, frozenset):
+            return False, f"Answer with a string: {meta.unit}."
+        return part.matches("str", answer.strip().lower()), meta.hint
+    if kind == "set":
         if isinstance(answer, str) or not isinstance(answer, Iterable):
-            return False, f"Answer with a list or set of names: {q.unit}."
-        given = {str(a).strip().lower() for a in answer}
-        if given == expected:
+            return False, f"Answer with a list or set of names: {meta.unit}."
+        given = frozenset(str(a).strip().lower() for a in answer)
+        if part.matches("set", given):
             return True, ""
-        extra, missing = given - expected, expected - given
+        members = sum(part.member(name) for name in given)
         # say which way the list is off, not by how many: a count would give part of it away
-        parts = ["some names do not belong"] if extra else []
-        parts += ["some names are missing"] if missing else []
-        return False, f"{' and '.join(parts).capitalize()}. {q.hint}"
-    if isinstance(expected, tuple):
+        parts = ["some names do not belong"] if members < len(given) else []
+        parts += ["some names are missing"] if members < part.size() else []
+        return False, f"{' and '.join(parts).capitalize()}. {meta.hint}"
+    if kind == "tuple":
+        items_shape = shape["items"]
         if isinstance(answer, str) or not isinstance(answer, Iterable):
-            return False, f"Answer with {len(expected)} values: {q.unit}."
+            return False, f"Answer with {len(items_shape)} values: {meta.unit}."
         items = list(answer)
-        if len(items) != len(expected):
-            return False, f"Answer with {len(expected)} values: {q.unit}."
-        for i, (a, e) in enumerate(zip(items, expected, strict=True), start=1):
-            right, hint = _judge(a, e, q, rtol)
+        if len(items) != len(items_shape):
+            return False, f"Answer with {len(items_shape)} values: {meta.unit}."
+        for i, (a, s) in enumerate(zip(items, items_shape, strict=True)):
+            right, hint = _judge(a, s, part.item(i), meta)
             if not right:
-                return False, f"Item {i} is off. {hint}"
+                return False, f"Item {i + 1} is off. {hint}"
         return True, ""
     if not _is_number(answer):
-        return False, f"Answer with a number: {q.unit}."
-    a, e = float(answer), float(expected)
-    if _close(a, e, rtol):
+        return False, f"Answer with a number: {meta.unit}."
+    if part.matches("number", float(answer)):
         return True, ""
-    return False, _number_hint(a, e, q, rtol)
+    return False, _number_hint(float(answer), part, meta)
+
+
+def _plain(x: Any, depth: int = 0) -> Any:
+    """``x`` as plain JSON values (what ``make grade`` reads back from a submission)."""
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        x = x.item()
+    if x is None or isinstance(x, bool):
+        return x
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, int | np.integer):
+        return int(x)
+    if _is_number(x):
+        return float(x)
+    if isinstance(x, str):
+        return x[:200]
+    if depth < 2 and isinstance(x, list | tuple | set | frozenset | np.ndarray):
+        items = sorted(x, key=str) if isinstance(x, set | frozenset) else list(x)
+        return [_plain(item, depth + 1) for item in items[:100]]
+    return {"unsupported": type(x).__name__}
+
+
+def _log_answer(qid: str, answer: Any) -> None:
+    """Append the answer to the grading log, if ``make grade`` asked for one."""
+    path = os.environ.get(ANSWER_LOG_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps({qid: _plain(answer)}) + "\n")
 
 
 def check(question_id: str, answer: Any, *, rtol: float | None = None) -> bool:
@@ -987,19 +548,24 @@ def check(question_id: str, answer: Any, *, rtol: float | None = None) -> bool:
     (``unit()``), and an answer off by a common unit factor gets a hint saying so.
 
     Raises ``ValueError`` for an unknown ``question_id`` (listing the valid ones) or a
-    negative ``rtol``.
+    negative ``rtol`` (and, in the student edition, for any ``rtol`` other than the one its
+    sealed key was built with).
 
     >>> check("q6d", (17, 9))
     Correct.
     True
     """
-    q = _lookup(question_id)
+    key = _key()
+    qid = _lookup(question_id)
+    meta = key.meta(qid)
     if rtol is not None and (not _is_number(rtol) or not rtol >= 0 or math.isinf(rtol)):
         raise ValueError(f"rtol must be a finite number >= 0; got {rtol!r}")
+    tol = meta.rtol if rtol is None else float(rtol)
+    key.require_rtol(qid, tol)
+    _log_answer(qid, answer)
     if answer is None:
         print("No answer yet: set my_answer in the cell above and run both cells again.")
         return False
-    tol = q.rtol if rtol is None else float(rtol)
-    right, hint = _judge(answer, _expected(question_id), q, tol)
+    right, hint = _judge(answer, key.shape(qid), _Part(key, qid, "", tol), meta)
     print("Correct." if right else f"Not yet. Hint: {hint}")
     return right

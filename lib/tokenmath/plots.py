@@ -36,14 +36,20 @@ from matplotlib.text import Annotation, Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 from matplotlib.transforms import Bbox
 
+from . import kvcache
+from . import prefill as pf
 from . import roofline as rl
+from .assumptions import FIRST_ORDER, Assumptions
 from .specs import (
     Hardware,
     Model,
     check_hardware,
+    check_kv_precision,
     check_model,
     check_precision,
     compute_precision,
+    kv_bytes_per_sequence,
+    kv_bytes_per_token,
 )
 
 # --------------------------------------------------------------------------- style
@@ -1351,6 +1357,125 @@ def _check_hardwares(hardwares: Sequence[Hardware]) -> list[Hardware]:
     return _check_list("hardwares", hardwares, Hardware)
 
 
+# --------------------------------------------------------------------------- the KV cache
+
+GB = 1e9
+KV_BYTES_LABEL = "b [bytes of cache per token of context]"
+KV_SEQ_LABEL = "cache of one sequence [GB]"
+
+
+def _cache_key(model: Model, kv_precision: str) -> tuple:
+    """Models with the same key draw the same cache curve (same layout, same context limit)."""
+    groups = tuple((g.cache_bytes_per_token(kv_precision), g.window) for g in model.attention)
+    return (tuple(sorted(groups, key=str)), model.context_limit)
+
+
+def _merge_same_cache(models: list[Model], kv_precision: str) -> list[tuple[str, Model]]:
+    """``(label, model)`` once per distinct cache curve, names of identical ones joined."""
+    merged: dict[tuple, list[Model]] = {}
+    for m in models:
+        merged.setdefault(_cache_key(m, kv_precision), []).append(m)
+    return [(", ".join(m.name for m in same), same[0]) for same in merged.values()]
+
+
+def _numbered_curve(ax: Axes, i: int, x: np.ndarray, y: np.ndarray, label: str, gid: str):
+    """Draw the ``i``-th of several curves in its own colour and dash; return ``y``."""
+    color = PALETTE[CASE_COLORS[i % len(CASE_COLORS)]]
+    style = CASE_STYLES[(i // len(CASE_COLORS)) % len(CASE_STYLES)]
+    ax.plot(x, y, color=color, linestyle=style, linewidth=1.8, label=label, gid=gid)
+    return y
+
+
+def kv_cache_chart(
+    models: Sequence[Model],
+    kv_precision: str = "bf16",
+    *,
+    context: tuple[float, float] | None = None,
+) -> Figure:
+    """Two panels: each model's ``b`` (bars, log axis) and one sequence's cache against context.
+
+    Left: :func:`tokenmath.specs.kv_bytes_per_token`, the bytes each further token adds (for
+    models with sliding windows, the growth of long contexts). Right:
+    :func:`tokenmath.specs.kv_bytes_per_sequence` in GB on log-log axes, each model up to its
+    own context limit; windowed layers show as a bend where their windows fill. Models whose
+    curves coincide (same layout and limit) share one line. ``context=(low, high)`` sets the
+    context axis [tokens] (default 16 to the longest limit).
+    """
+    models = _check_models(models)
+    kv = check_kv_precision(kv_precision)
+    default_high = float(max(m.context_limit for m in models))
+    low, high = _axis_range("context", context, (16.0, default_high), "tokens")
+    fig = new_figure((10.5, max(4.4, 0.3 * len(models) + 1.6)))
+    bars_ax, seq_ax = fig.subplots(1, 2, width_ratios=(1, 1.25))
+    order = sorted(models, key=lambda m: kv_bytes_per_token(m, kv_precision=kv))
+    rows = np.arange(len(order))
+    b_values = np.array([kv_bytes_per_token(m, kv_precision=kv) for m in order])
+    style_axes(bars_ax, KV_BYTES_LABEL, "", logy=False)
+    bars_ax.barh(rows, b_values, height=0.62, color=PALETTE["vermillion"], gid="bars-b")
+    for row, value in zip(rows, b_values, strict=True):
+        bars_ax.text(value * 1.1, row, f"{value:,.0f}", va="center", fontsize=7.5)
+    bars_ax.set_yticks(rows, [m.name for m in order], fontsize=8)
+    bars_ax.set_xlim(float(b_values.min()) / 2, float(b_values.max()) * 12)
+    bars_ax.set_title(f"bytes per token, {kv.upper()} cache", fontsize=10)
+    style_axes(seq_ax, CONTEXT_LABEL, KV_SEQ_LABEL, logy=True)
+    contexts = np.geomspace(low, high, GRID_POINTS)
+    curves = []
+    for i, (label, m) in enumerate(_merge_same_cache(models, kv)):
+        held = contexts[contexts <= m.context_limit]
+        cache = np.asarray(kv_bytes_per_sequence(m, held, kv)) / GB
+        curves.append(_numbered_curve(seq_ax, i, held, cache, label, f"cache-{m.name}"))
+    seq_ax.set_xlim(low, high)
+    seq_ax.set_ylim(*log_limits(curves, headroom=2.0))
+    seq_ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
+    seq_ax.set_title("one sequence's cache, up to each model's context limit", fontsize=10)
+    return fig
+
+
+def cost_multiple_chart(
+    models: Sequence[Model],
+    hw: Hardware,
+    precision: str = "bf16",
+    *,
+    price_tiers: Sequence[tuple[float, float]] = (),
+    tier_label: str = "price tiers",
+    context: tuple[float, float] | None = None,
+    assume: Assumptions = FIRST_ORDER,
+) -> Figure:
+    """Cost floor at each context as a multiple of the floor at context 0, log-log.
+
+    Each curve is :func:`tokenmath.kvcache.cost_multiple`: flat at 1 while the compute line
+    hides the cache, then rising with the context. ``price_tiers``: ``(start context
+    [tokens], price multiple)`` pairs of a price list, drawn as a staircase for comparison
+    (the first pair should start at 0). ``context=(low, high)`` sets the context axis (default
+    256 to the longest context limit or the last tier's start times 8, whichever is larger).
+    """
+    models = _check_models(models)
+    check_hardware(hw)
+    tiers = [(float(start), float(mult)) for start, mult in price_tiers]
+    default_high = max(
+        max(m.context_limit for m in models), 8 * max((s for s, _ in tiers), default=0)
+    )
+    low, high = _axis_range("context", context, (256.0, float(default_high)), "tokens")
+    contexts = np.geomspace(low, high, GRID_POINTS)
+    fig, ax = _figure_and_axes(None, (FIGSIZE[0], 4.6))
+    style_axes(ax, CONTEXT_LABEL, "cost floor / cost floor at context 0", logy=True)
+    curves = []
+    for i, (label, m) in enumerate(_merge_same_cache(models, "bf16")):
+        multiple = np.asarray(kvcache.cost_multiple(m, hw, contexts, 0.0, precision, assume=assume))
+        curves.append(_numbered_curve(ax, i, contexts, multiple, label, f"multiple-{m.name}"))
+    if tiers:
+        starts = [max(s, low) for s, _ in tiers] + [high]
+        xs = np.repeat(starts, 2)[1:-1]
+        ys = np.repeat([mult for _, mult in tiers], 2)
+        ax.plot(xs, ys, color=PALETTE["grey"], linewidth=3.4, label=tier_label, gid="price-tiers")
+        curves.append(ys)
+    ax.set_xlim(low, high)
+    ax.set_ylim(0.5, log_limits(curves, headroom=2.0)[1])
+    ax.legend(fontsize=7.5, loc="upper left", framealpha=0.9)
+    ax.set_title(f"cost floor on {hw.name}, {precision.upper()}", fontsize=10)
+    return fig
+
+
 # --------------------------------------------------------------------------- fit and price
 
 
@@ -1634,9 +1759,6 @@ class PrefillPanels:
         (ms, then GPU-µs; default: fitted to the data, whole decades); ``legend_details``
         puts the batches in the legend (the explorer shows them beside the chart instead).
         """
-        from . import prefill as pf
-        from .assumptions import FIRST_ORDER
-
         kw = {"kv_precision": kv_precision, "assume": FIRST_ORDER if assume is None else assume}
         ms, us = MILLISECONDS_PER_SECOND, MICROSECONDS_PER_SECOND
         t_mem, t_comp = (
@@ -1779,9 +1901,6 @@ def ttft_chart(
     [tokens] (default 16 to the longest limit); ``assume``: a
     :class:`~tokenmath.assumptions.Assumptions`.
     """
-    from . import prefill as pf
-    from .assumptions import FIRST_ORDER
-
     cases = _check_prefill_cases(cases)
     kw = {"kv_precision": kv_precision, "assume": FIRST_ORDER if assume is None else assume}
     longest = max(cases, key=lambda c: c.model.context_limit).model
