@@ -1747,7 +1747,7 @@ class PrefillPanels:
         decode_batch: float = 256.0,
         prefill_batch: float = 1.0,
         marker: float | None = None,
-        assume: Any = None,
+        assume: Assumptions = FIRST_ORDER,
         kv_precision: str = "bf16",
         ylims: tuple[tuple[float, float], tuple[float, float]] | None = None,
         legend_details: bool = True,
@@ -1759,7 +1759,7 @@ class PrefillPanels:
         (ms, then GPU-µs; default: fitted to the data, whole decades); ``legend_details``
         puts the batches in the legend (the explorer shows them beside the chart instead).
         """
-        kw = {"kv_precision": kv_precision, "assume": FIRST_ORDER if assume is None else assume}
+        kw = {"kv_precision": kv_precision, "assume": assume}
         ms, us = MILLISECONDS_PER_SECOND, MICROSECONDS_PER_SECOND
         t_mem, t_comp = (
             np.asarray(t) for t in pf.prefill_terms(model, hw, prompts, 1.0, precision, gpus, **kw)
@@ -1826,7 +1826,7 @@ def prefill_chart(
     decode_batch: float = 256.0,
     prefill_batch: float = 1.0,
     marker: float | None = None,
-    assume: Any = None,
+    assume: Assumptions = FIRST_ORDER,
     kv_precision: str = "bf16",
 ) -> Figure:
     """Time to first token [ms] (left) and GPU-µs per input and per output token (right)
@@ -1890,7 +1890,7 @@ def ttft_chart(
     cases: Sequence[PrefillCase],
     *,
     prompt: tuple[float, float] | None = None,
-    assume: Any = None,
+    assume: Assumptions = FIRST_ORDER,
     kv_precision: str = "bf16",
     ax: Axes | None = None,
 ) -> Figure:
@@ -1902,7 +1902,7 @@ def ttft_chart(
     :class:`~tokenmath.assumptions.Assumptions`.
     """
     cases = _check_prefill_cases(cases)
-    kw = {"kv_precision": kv_precision, "assume": FIRST_ORDER if assume is None else assume}
+    kw = {"kv_precision": kv_precision, "assume": assume}
     longest = max(cases, key=lambda c: c.model.context_limit).model
     low, high = prompt_range(prompt, longest)
     prompts = np.geomspace(low, high, GRID_POINTS)
