@@ -56,9 +56,15 @@ def renderings(expected) -> set[str]:
 
 
 def test_every_part_is_registered() -> None:
-    assert len(IDS) >= 32
+    assert len(IDS) >= 44
     numbers = {re.match(r"q\d+", qid)[0] for qid in IDS}
     assert numbers == {path.name.split("_")[0] for path in EXERCISES}
+    assert {f"q{n}" for n in range(1, 11)} <= numbers
+
+
+def test_ids_come_in_exercise_order() -> None:
+    numbers = [int(re.match(r"q(\d+)", qid)[1]) for qid in IDS]
+    assert numbers == sorted(numbers) and IDS.index("q9f") < IDS.index("q10a")
 
 
 @pytest.mark.parametrize("qid", IDS)

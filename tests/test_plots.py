@@ -346,3 +346,66 @@ def test_ipython_shows_book_figures_without_a_tight_bbox():
     finally:
         interactiveshell.InteractiveShell.clear_instance()
     assert not plots.register_ipython_png()  # no shell: nothing to register with
+
+
+# --- the refinements chart ---------------------------------------------------------------------
+
+REFINE_MOE = ("deepseek-v3", "mixtral-8x7b")
+REFINE_CONTEXT = ("deepseek-v3", "llama-3.1-70b")
+
+
+def refinements_figure(**kw):
+    hw = tm.hardware("h100-sxm")
+    moe = [tm.model(n) for n in REFINE_MOE]
+    ctx = [tm.model(n) for n in REFINE_CONTEXT]
+    return plots.refinements_chart(moe, ctx, hw, **kw), moe, ctx, hw
+
+
+def test_refinements_chart_draws_the_library_numbers():
+    fig, moe, ctx, hw = refinements_figure()
+    share_ax, penalty_ax, spot_ax, slow_ax = fig.axes
+    for m in moe:
+        batches, share = xy(by_gid(share_ax, f"share-{m.name}"))
+        np.testing.assert_allclose(share, tm.routed_share_read(m, batches))
+        spot_dot = xy(by_gid(share_ax, f"share-spot-{m.name}"))[0][0]
+        assert spot_dot == pytest.approx(tm.sweet_spot(m, hw))
+    everyone = [*moe, *(m for m in ctx if m.name not in REFINE_MOE)]
+    first = [tm.batch1_penalty(m, hw) for m in everyone]
+    refined = [tm.batch1_penalty(m, hw, assume=tm.REFINED) for m in everyone]
+    np.testing.assert_allclose(bar_widths(penalty_ax, "bars-penalty-first-order"), first)
+    np.testing.assert_allclose(bar_widths(penalty_ax, "bars-penalty-refined"), refined)
+    assert xy(by_gid(penalty_ax, "c-over-bw"))[0][0] == pytest.approx(hw.ops_per_byte())
+    for m in ctx:
+        for label, assume in (("first", tm.FIRST_ORDER), ("refined", tm.REFINED)):
+            contexts, spots = xy(by_gid(spot_ax, f"spot-{label}-{m.name}"))
+            want = np.asarray(tm.sweet_spot(m, hw, contexts, assume=assume))
+            np.testing.assert_allclose(spots, np.where(np.isfinite(want), want, np.nan))
+            contexts, slow = xy(by_gid(slow_ax, f"slowdown-{label}-{m.name}"))
+            want = np.asarray(tm.serving.slowdown_at_sweet_spot(m, hw, contexts, assume=assume))
+            np.testing.assert_allclose(slow, np.where(np.isfinite(want), want, np.nan))
+    assert spot_ax.get_xscale() == "log" and slow_ax.get_yscale() == "log"
+
+
+def test_refinements_chart_follows_its_options():
+    fig, _, ctx, _ = refinements_figure(
+        kv_precision="fp8", refined=tm.Assumptions(attention_flops=True), context=(100, 5_000)
+    )
+    spot_ax = fig.axes[2]
+    contexts = xy(by_gid(spot_ax, f"spot-refined-{ctx[0].name}"))[0]
+    assert contexts[0] == pytest.approx(100) and contexts[-1] == pytest.approx(5_000)
+    assert "FP8 cache" in fig._suptitle.get_text()
+    assert "attention_flops=True" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "kw", "message"),
+    [
+        (([], [tm.model("deepseek-v3")]), {}, r"moe_models"),
+        (([tm.model("deepseek-v3")], ["llama"]), {}, r"context_models\[0\]"),
+        (([tm.model("deepseek-v3")], [tm.model("deepseek-v3")]), {"context": (5, 1)}, "context"),
+        (([tm.model("deepseek-v3")], [tm.model("deepseek-v3")]), {"refined": "yes"}, "assume"),
+    ],
+)
+def test_refinements_chart_rejects_bad_input(args, kw, message):
+    with pytest.raises(ValueError, match=message):
+        plots.refinements_chart(*args, tm.hardware("h100-sxm"), **kw)

@@ -10,6 +10,7 @@ replica change speed but not GPU-seconds per token, and the serving batch is a f
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -21,8 +22,10 @@ from tokenmath.specs import AttentionGroup, Hardware, Model
 
 pytestmark = pytest.mark.filterwarnings("error")
 
+# `make mutate` runs these for every mutant: it asks for fewer examples (tools/mutate.py).
+EXAMPLES = int(os.environ.get("TOKENMATH_HYPOTHESIS_EXAMPLES", "100"))
 settings.register_profile(
-    "tokenmath", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+    "tokenmath", deadline=None, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("tokenmath")
 

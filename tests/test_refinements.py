@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 
 import numpy as np
 import pytest
@@ -319,12 +320,14 @@ def test_a_long_misspelt_name_is_not_echoed_in_full():
 
 # --- properties under the refined assumptions -------------------------------------------------
 
+# `make mutate` runs these for every mutant: it asks for fewer examples (tools/mutate.py).
+EXAMPLES = int(os.environ.get("TOKENMATH_HYPOTHESIS_EXAMPLES", "60"))
 MODELS = st.sampled_from([tm.model(n) for n in ("deepseek-v3", "mixtral-8x7b", "gpt-oss-120b")])
 CONTEXTS = st.floats(min_value=0, max_value=30_000)
 BATCHES = st.floats(min_value=0.5, max_value=2e5)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(m=MODELS, context=CONTEXTS, b=BATCHES, grow=st.floats(min_value=1.0, max_value=50.0))
 def test_refined_cost_never_rises_with_batch(m, context, b, grow):
     low = tm.cost_per_token(m, H100, b, context, assume=tm.REFINED, kv_precision="fp8")
@@ -335,7 +338,7 @@ def test_refined_cost_never_rises_with_batch(m, context, b, grow):
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(m=MODELS, context=CONTEXTS, b=st.floats(min_value=0.5, max_value=5_000))
 def test_refined_inverses_invert(m, context, b):
     kw = {"assume": tm.REFINED}
@@ -352,3 +355,43 @@ def test_refined_inverses_invert(m, context, b):
     demand = tm.throughput(m, H100, b, context, gpus=8, **kw)
     back = serving.batch_for_demand(m, H100, demand, context, gpus=8, **kw)
     assert tm.throughput(m, H100, back, context, gpus=8, **kw) == pytest.approx(demand, rel=1e-9)
+
+
+# --- the batch that reads a share of the routed weights --------------------------------------
+
+
+@pytest.mark.parametrize("share", [0.03125, 0.5, 0.9, 0.99])
+def test_batch_for_routed_share_by_hand(share):
+    expected = math.log(1 - share) / math.log(1 - 8 / 256)
+    assert tm.batch_for_routed_share(DS, share) == pytest.approx(expected, rel=1e-12)
+    assert tm.routed_share_read(DS, expected) == pytest.approx(share, rel=1e-12)
+
+
+def test_batch_for_routed_share_broadcasts_and_a_whole_share_is_unbounded():
+    got = tm.batch_for_routed_share(DS, np.array([[0.9], [1.0]]))
+    assert got.shape == (2, 1) and got[0, 0] == pytest.approx(72.525, rel=1e-4)
+    assert math.isinf(got[1, 0])
+    assert tm.batch_for_routed_share(DS, 0.03125) == pytest.approx(1.0)  # one token: k/E
+
+
+def test_batch_for_routed_share_when_every_token_reads_every_expert():
+    everyone = dataclasses.replace(DS, experts_per_token=256)
+    assert tm.batch_for_routed_share(everyone, 0.5) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("share", "message"),
+    [
+        (0.0, r"^share must be > 0; got 0\.0$"),
+        (1.5, r"^share must be > 0 and <= 1; got 1\.5$"),
+        (math.nan, r"^share must be finite"),
+    ],
+)
+def test_batch_for_routed_share_rejects_shares_outside_zero_one(share, message):
+    with pytest.raises(ValueError, match=message):
+        tm.batch_for_routed_share(DS, share)
+
+
+def test_batch_for_routed_share_refuses_a_dense_model():
+    with pytest.raises(ValueError, match=r"^model must be a mixture of experts .*llama-3\.1-8b"):
+        tm.batch_for_routed_share(tm.model("llama-3.1-8b"), 0.5)

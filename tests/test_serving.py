@@ -230,3 +230,42 @@ def test_batch_for_step_time_flat_at_zero_context_reaches_the_sweet_spot(ds, h10
     assert tm.serving.batch_for_step_time(ds, h100, t, 0) == pytest.approx(
         tm.sweet_spot(ds, h100, 0), rel=1e-9
     )
+
+
+# --- the step at the sweet spot over the step at batch 1 ---------------------------------------
+
+
+def test_slowdown_is_one_at_context_zero_with_every_weight_read(ds, h100):
+    assert serving.slowdown_at_sweet_spot(ds, h100) == 1.0
+
+
+@pytest.mark.parametrize("context", [500, 2_000, 3_000])
+def test_slowdown_first_order_by_hand(ds, h100, context):
+    l_max = 2 * DS_ACTIVE / C_BF16 * BW / DS_B
+    weight_read = 2 * DS_TOTAL / BW  # seconds on one GPU
+    at_spot = weight_read / (1 - context / l_max)  # exact on the compute branch
+    at_one = weight_read + context * DS_B / BW
+    assert serving.slowdown_at_sweet_spot(ds, h100, context) == pytest.approx(
+        at_spot / at_one, rel=1e-9
+    )
+
+
+def test_slowdown_with_routed_experts_is_the_ratio_of_weight_reads(ds, h100):
+    routed = tm.Assumptions(expert_reads="expected")
+    read_1 = 2 * (DS_TOTAL - 58 * 256 * 3 * 7168 * 2048 * (1 - 8 / 256))  # bytes at batch 1
+    spot = tm.sweet_spot(ds, h100, assume=routed)
+    read_spot = ds.weight_bytes("bf16", tm.routed_share_read(ds, spot))
+    assert serving.slowdown_at_sweet_spot(ds, h100, assume=routed) == pytest.approx(
+        read_spot / read_1, rel=1e-9
+    )
+    assert serving.fast_tier(ds, h100, spot, 1, assume=routed).speedup == pytest.approx(
+        serving.slowdown_at_sweet_spot(ds, h100, assume=routed), rel=1e-12
+    )
+
+
+def test_slowdown_is_unbounded_without_a_sweet_spot_and_broadcasts(ds, h100):
+    got = serving.slowdown_at_sweet_spot(ds, h100, [[0.0], [1_000.0], [8_192.0]])
+    assert got.shape == (3, 1)
+    assert got[0, 0] == 1.0 and 1.0 < got[1, 0] < math.inf and math.isinf(got[2, 0])
+    with pytest.raises(ValueError, match=r"^context must be"):
+        serving.slowdown_at_sweet_spot(ds, h100, -1)

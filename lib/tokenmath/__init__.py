@@ -15,7 +15,8 @@ tiers) in :mod:`tokenmath.serving` and the ``tokenmath`` command in :mod:`tokenm
 Published measurements of real systems are data (:func:`tokenmath.measured.measurements`,
 whose file is read on the first call) and the arithmetic of a day of serving on them is
 :mod:`tokenmath.fleet`. Serving, the command, the fleet arithmetic, figures
-(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`) and answer checkers
+(:mod:`tokenmath.plots`), explorers (:mod:`tokenmath.widgets`, and the tables of the website's
+explorer, :mod:`tokenmath.webexplorer`) and answer checkers
 (:mod:`tokenmath.answers`) are imported on first use, so ``import tokenmath`` stays light.
 """
 
@@ -64,6 +65,7 @@ from .specs import (
     Hardware,
     Model,
     attention_flops_per_token,
+    batch_for_routed_share,
     compute_precision,
     expected_experts_touched,
     kv_bytes_per_sequence,
@@ -73,7 +75,7 @@ from .specs import (
 
 __version__ = "0.1.0"
 
-_LAZY = {"plots", "widgets", "answers", "cli", "serving", "fleet"}
+_LAZY = {"plots", "widgets", "webexplorer", "answers", "cli", "serving", "fleet"}
 
 
 def __getattr__(name: str) -> Any:
@@ -99,6 +101,7 @@ __all__ = [
     "Model",
     "attention_flops_per_token",
     "batch1_penalty",
+    "batch_for_routed_share",
     "cache_by_group",
     "cache_capacity_tokens",
     "compute_precision",

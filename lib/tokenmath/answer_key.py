@@ -29,10 +29,17 @@ from .answers import (
     walk_items,
     walk_members,
 )
-from .assumptions import REFINED
+from .assumptions import FIRST_ORDER, REFINED, Assumptions
 from .presets import hardware, model, model_names
 from .roofline import SECONDS_PER_HOUR, TOKENS_PER_MILLION
-from .specs import AttentionGroup, Hardware, Model, kv_bytes_per_token
+from .specs import (
+    AttentionGroup,
+    Hardware,
+    Model,
+    batch_for_routed_share,
+    kv_bytes_per_token,
+    routed_share_read,
+)
 
 __all__ = ["QUESTIONS", "expected", "sealed_key"]
 
@@ -548,6 +555,176 @@ def _q8e() -> float:
 # --- Reading the key -------------------------------------------------------------------------
 
 #: Every checkable part: how to compute its answer, its unit, a hint and its tolerance.
+# --- Exercise 9: a routed engine at batch 1 ---------------------------------------------------
+
+#: Expected expert reads alone (the refinement exercise 9 is about).
+_ROUTED = Assumptions(expert_reads="expected")
+
+
+def _q9():
+    g = GIVENS["q9"]
+    return g, model(g["MODEL"]), hardware(g["HARDWARE"]), g["PRECISION"]
+
+
+@_question(
+    "q9a",
+    "fraction of the routed weights (0.25 for 25 %)",
+    "One token picks k of the E routed experts in every MoE layer.",
+)
+def _q9a() -> float:
+    _, m, _, _ = _q9()
+    return routed_share_read(m, 1)
+
+
+@_question(
+    "q9b",
+    "times the cost floor, as (every weight read, routed experts only)",
+    "Divide the batch-1 cost by the floor twice: once reading every weight, once reading the "
+    "shared weights plus k/E of the routed ones.",
+)
+def _q9b() -> tuple[float, float]:
+    _, m, hw, prec = _q9()
+    return tuple(rf.batch1_penalty(m, hw, 0, prec, assume=a) for a in (FIRST_ORDER, _ROUTED))
+
+
+@_question(
+    "q9c",
+    "sequences in the batch, as (90 %, 99 %)",
+    "Set 1 - (1 - k/E)^B equal to each share and solve for B with logarithms.",
+)
+def _q9c() -> tuple[float, float]:
+    g, m, _, _ = _q9()
+    return tuple(float(batch_for_routed_share(m, share)) for share in g["SHARES"])
+
+
+@_question(
+    "q9d",
+    "a ratio (first-order cost / routed cost)",
+    "At context 0 both costs are weight bytes over BW over B: compare all the weights with the "
+    "shared ones plus the expected share of the routed ones at this batch.",
+)
+def _q9d() -> float:
+    g, m, hw, prec = _q9()
+    first, routed = (
+        rf.cost_per_token(m, hw, g["SMALL_BATCH"], 0, prec, assume=a)
+        for a in (FIRST_ORDER, _ROUTED)
+    )
+    return float(first / routed)
+
+
+@_question(
+    "q9e",
+    "milliseconds, as (every weight read, routed experts only)",
+    "The fastest step is batch 1: the weights it reads over the replica's combined bandwidth.",
+)
+def _q9e() -> tuple[float, float]:
+    g, m, hw, prec = _q9()
+    return tuple(
+        float(serving.latency_floor(m, hw, 0, prec, g["GPUS"], assume=a)) * 1e3
+        for a in (FIRST_ORDER, _ROUTED)
+    )
+
+
+@_question(
+    "q9f",
+    "times faster (step at the sweet spot / step at batch 1)",
+    "The sweet spot reads every expert; batch 1 reads one token's. Compare the two step times.",
+)
+def _q9f() -> float:
+    _, m, hw, prec = _q9()
+    return serving.slowdown_at_sweet_spot(m, hw, 0, prec, assume=_ROUTED)
+
+
+# --- Exercise 10: formats, fit and an FP8 cache on a B200 server ------------------------------
+
+
+def _q10():
+    g = GIVENS["q10"]
+    return g, model(g["MODEL"]), hardware(g["HARDWARE"])
+
+
+@_question(
+    "q10a",
+    "whole GPUs, as (BF16, FP8, FP4)",
+    "Weight bytes at each format over one GPU's HBM, rounded up.",
+    rtol=0.0,
+)
+def _q10a() -> tuple[int, int, int]:
+    _, m, hw = _q10()
+    return tuple(rf.min_gpus(m, hw, p) for p in ("bf16", "fp8", "fp4"))
+
+
+@_question(
+    "q10b",
+    "GPU-microseconds per token, as (FP8, FP4)",
+    "At context 0 the floor is the compute line: FLOPs per token over the peak of the format's "
+    "tensor-core mode.",
+)
+def _q10b() -> tuple[float, float]:
+    _, m, hw = _q10()
+    return tuple(float(rf.cost_floor(m, hw, 0, p)) * MICRO for p in ("fp8", "fp4"))
+
+
+@_question(
+    "q10c",
+    "times the cost floor, as (every weight read, routed experts)",
+    "Both the weight read and the floor change with the format; the penalty is their ratio.",
+)
+def _q10c() -> tuple[float, float]:
+    _, m, hw = _q10()
+    return tuple(rf.batch1_penalty(m, hw, 0, "fp4", assume=a) for a in (FIRST_ORDER, _ROUTED))
+
+
+@_question(
+    "q10d",
+    "tokens of context, as (BF16 cache, FP8 cache)",
+    "With attention arithmetic both lines grow with the context: L_max = (2 N_active / C) / "
+    "(b / BW - a / C), with b the cache bytes per token at each cache format.",
+)
+def _q10d() -> tuple[float, float]:
+    _, m, hw = _q10()
+    return tuple(
+        rf.critical_context(m, hw, "native", kv_precision=kv, assume=REFINED)
+        for kv in ("bf16", "fp8")
+    )
+
+
+def _q10_fit_and_spot(kv: str) -> tuple[float, float]:
+    g, m, hw = _q10()
+    ctx, kw = g["CONTEXT_TOKENS"], {"kv_precision": kv, "assume": REFINED}
+    fit = rf.max_batch(m, hw, ctx, g["GPUS"], "native", kv_precision=kv)
+    return float(fit), float(rf.sweet_spot(m, hw, ctx, "native", **kw))
+
+
+@_question(
+    "q10e",
+    "sequences, as (largest batch that fits, sweet-spot batch)",
+    "Free HBM after the weights over one sequence's FP8 cache; then the refined sweet spot at "
+    "this context with the FP8 cache.",
+)
+def _q10e() -> tuple[float, float]:
+    return _q10_fit_and_spot("fp8")
+
+
+@_question(
+    "q10f",
+    "times the cost floor, as (BF16 cache, FP8 cache)",
+    "Run each server at the largest batch that fits and divide its cost per token by the floor "
+    "at this context.",
+)
+def _q10f() -> tuple[float, float]:
+    g, m, hw = _q10()
+    ctx = g["CONTEXT_TOKENS"]
+    return tuple(
+        float(
+            serving.premium_over_floor(
+                m, hw, _q10_fit_and_spot(kv)[0], ctx, "native", kv_precision=kv, assume=REFINED
+            )
+        )
+        for kv in ("bf16", "fp8")
+    )
+
+
 # --- Exercise 11: three caches for one model ---------------------------------------------
 
 

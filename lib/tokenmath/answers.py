@@ -103,6 +103,20 @@ GIVENS: dict[str, dict[str, Any]] = {
         "CONTEXT_TOKENS": 1_000,
         "PROVIDER_USD_PER_M": 0.90,
     },
+    "q9": {
+        "MODEL": "kimi-k2",
+        "HARDWARE": "h200",
+        "PRECISION": "native",
+        "GPUS": 8,
+        "SHARES": (0.90, 0.99),
+        "SMALL_BATCH": 16,
+    },
+    "q10": {
+        "MODEL": "deepseek-v3",
+        "HARDWARE": "b200",
+        "GPUS": 8,
+        "CONTEXT_TOKENS": 4_096,
+    },
     "q11": {
         "MODEL": "llama-3.1-70b",
         "HARDWARE": "h100-sxm",

@@ -36,10 +36,10 @@ from matplotlib.text import Annotation, Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 from matplotlib.transforms import Bbox
 
-from . import kvcache
+from . import kvcache, serving
 from . import prefill as pf
 from . import roofline as rl
-from .assumptions import FIRST_ORDER, Assumptions
+from .assumptions import FIRST_ORDER, REFINED, Assumptions, check_assumptions
 from .specs import (
     Hardware,
     Model,
@@ -50,6 +50,7 @@ from .specs import (
     compute_precision,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
+    routed_share_read,
 )
 
 # --------------------------------------------------------------------------- style
@@ -1939,6 +1940,195 @@ def ttft_chart(
     ax.set_ylim(*log_limits(curves, headroom=3.0))
     ax.legend(fontsize=8.5, loc="upper left", framealpha=0.9)
     return fig
+
+
+# --------------------------------------------------------------------------- refinements
+
+#: Batch axis of the expert-reads panel [sequences].
+REFINE_BATCHES = (1.0, 1e4)
+#: Context axis of the context panels [tokens].
+REFINE_CONTEXTS = (16.0, 65_536.0)
+#: Shares of the routed weights marked on the expert-reads panel.
+REFINE_SHARES = (0.9, 0.99)
+
+
+def _unique_models(*groups: Sequence[Model]) -> list[Model]:
+    seen: dict[str, Model] = {}
+    for group in groups:
+        for m in group:
+            seen.setdefault(m.name, m)
+    return list(seen.values())
+
+
+def refinements_chart(
+    moe_models: Sequence[Model],
+    context_models: Sequence[Model],
+    hw: Hardware,
+    precision: str = "bf16",
+    *,
+    kv_precision: str = "bf16",
+    refined: Assumptions = REFINED,
+    context: tuple[float, float] | None = None,
+) -> Figure:
+    """Four panels: how far the refinements move the first-order headline numbers.
+
+    (a) the expected share of routed-expert weights a step reads against the batch, for each
+    of ``moe_models``, with each model's sweet spot marked (a dot); (b) the batch-1 penalty
+    at context 0 under :data:`~tokenmath.assumptions.FIRST_ORDER` and under ``refined`` for
+    every model of both lists, with ``C/BW`` at BF16 as a vertical line; (c) the sweet-spot
+    batch against context and (d) the step at the sweet spot over the step at batch 1
+    (:func:`tokenmath.serving.slowdown_at_sweet_spot`), both for ``context_models``, solid
+    for the first-order model and dashed for ``refined``. ``context=(low, high)`` sets the
+    context axis of (c) and (d) [tokens]; each model is drawn up to its context limit.
+    """
+    moe_models = _check_list("moe_models", moe_models, Model)
+    context_models = _check_list("context_models", context_models, Model)
+    check_hardware(hw)
+    check_assumptions(refined)
+    low, high = _axis_range("context", context, REFINE_CONTEXTS, "tokens")
+    everyone = _unique_models(moe_models, context_models)
+    colors = {m.name: PALETTE[CASE_COLORS[i % len(CASE_COLORS)]] for i, m in enumerate(everyone)}
+    kw = {"kv_precision": kv_precision}
+    fig = new_figure((WIDE_FIGSIZE[0], 7.8), constrained=False)
+    # a fixed layout: constrained layout took half the time of drawing these four panels
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.07, top=0.92, wspace=0.4, hspace=0.42)
+    ax_share, ax_penalty, ax_spot, ax_slow = fig.subplots(2, 2).ravel()
+    _share_panel(ax_share, moe_models, hw, precision, colors, kw)
+    _penalty_panel(ax_penalty, everyone, hw, precision, refined, kw)
+    contexts = np.geomspace(low, high, GRID_POINTS)
+    for ax, quantity in ((ax_spot, "spot"), (ax_slow, "slowdown")):
+        _context_panel(ax, quantity, context_models, hw, precision, refined, contexts, colors, kw)
+    fig.suptitle(
+        f"on {hw.name}, {precision.upper()} weights, {kv_precision.upper()} cache; "
+        f"solid: first-order, dashed: {refined.describe()}",
+        fontsize=10,
+    )
+    return fig
+
+
+def _share_panel(ax, models, hw, precision, colors, kw) -> None:
+    batches = np.geomspace(*REFINE_BATCHES, GRID_POINTS)
+    style_axes(ax, BATCH_LABEL, "share of routed weights read", logy=False)
+    for m in models:
+        share = np.asarray(routed_share_read(m, batches), dtype=float)
+        ax.plot(
+            batches,
+            share,
+            color=colors[m.name],
+            linewidth=2.0,
+            gid=f"share-{m.name}",
+            label=f"{m.name} (k/E = {m.experts_per_token}/{m.routed_experts})"
+            if m.routed_experts
+            else f"{m.name} (dense)",
+        )
+        spot = float(rl.sweet_spot(m, hw, 0, precision, **kw))
+        if batches[0] <= spot <= batches[-1]:
+            ax.plot(
+                [spot],
+                [float(routed_share_read(m, spot))],
+                "o",
+                color=colors[m.name],
+                markersize=6,
+                gid=f"share-spot-{m.name}",
+            )
+    for level in REFINE_SHARES:
+        ax.axhline(
+            level, color=PALETTE["grey"], linestyle=":", linewidth=1.0, gid=f"share-level-{level:g}"
+        )
+        ax.annotate(
+            f"{level:.0%}",
+            (0.0, level),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, -1),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="#444444",
+        )
+    ax.set_xlim(*REFINE_BATCHES)
+    ax.set_ylim(0, 1.04)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: f"{y:.0%}"))
+    ax.legend(fontsize=7.5, loc="lower right", framealpha=0.9)
+    ax.set_title("(a) routed weights one step reads (dot: sweet spot)", fontsize=9.5)
+
+
+def _penalty_panel(ax, models, hw, precision, refined, kw) -> None:
+    first = np.array([rl.batch1_penalty(m, hw, 0, precision, **kw) for m in models])
+    better = np.array(
+        [rl.batch1_penalty(m, hw, 0, precision, assume=refined, **kw) for m in models]
+    )
+    style_axes(ax, "batch-1 penalty [× the cost floor]", "", logx=True)
+    rows = np.arange(len(models))[::-1]
+    bar = 0.38
+    ax.barh(
+        rows + bar / 2,
+        first,
+        height=bar,
+        color=PALETTE["grey"],
+        label="first-order",
+        gid="bars-penalty-first-order",
+    )
+    ax.barh(
+        rows - bar / 2,
+        better,
+        height=bar,
+        color=PALETTE["blue"],
+        label=refined.describe(),
+        gid="bars-penalty-refined",
+    )
+    for row, a, b in zip(rows, first, better, strict=True):
+        ax.text(a * 1.08, row + bar / 2, f"{a:,.0f}", va="center", fontsize=7.5)
+        ax.text(b * 1.08, row - bar / 2, f"{b:,.0f}", va="center", fontsize=7.5)
+    ratio = hw.ops_per_byte("bf16")
+    ax.axvline(ratio, color=PALETTE["black"], linestyle=":", linewidth=1.2, gid="c-over-bw")
+    ax.annotate(
+        f"C/BW at BF16 ≈ {ratio:,.0f}",
+        (ratio, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -2),
+        textcoords="offset points",
+        va="top",
+        fontsize=8,
+    )
+    ax.set_yticks(rows, [m.name for m in models], fontsize=8)
+    ax.set_xlim(1, nice_ceiling(float(np.max(first)) * 8))
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+    ax.set_title("(b) batch-1 penalty at context 0", fontsize=9.5)
+
+
+def _context_panel(ax, quantity, models, hw, precision, refined, contexts, colors, kw) -> None:
+    if quantity == "spot":
+        compute, ylabel = rl.sweet_spot, "sweet spot B* [sequences]"
+        title = "(c) sweet spot against context"
+    else:
+        compute, ylabel = serving.slowdown_at_sweet_spot, "T(B*) / T(1)"
+        title = "(d) step at the sweet spot over step at batch 1"
+    style_axes(ax, CONTEXT_LABEL, ylabel, logy=True)
+    shown = []
+    for m in models:
+        held = contexts[contexts <= m.context_limit]
+        for label, assume, style in (("first", FIRST_ORDER, "-"), ("refined", refined, "--")):
+            y = np.asarray(compute(m, hw, held, precision, assume=assume, **kw), dtype=float)
+            y = np.where(np.isfinite(y), y, np.nan)
+            shown.append(y)
+            ax.plot(
+                held,
+                y,
+                color=colors[m.name],
+                linestyle=style,
+                linewidth=1.8,
+                gid=f"{quantity}-{label}-{m.name}",
+                label=m.name if label == "first" else None,
+            )
+    ax.set_xlim(contexts[0], contexts[-1])
+    ax.set_ylim(*log_limits(shown, headroom=1.5))
+    if quantity == "slowdown":
+        ax.set_ylim(bottom=0.8, top=min(ax.get_ylim()[1], 1e3))
+    else:
+        ax.set_ylim(top=min(ax.get_ylim()[1], 1e6))
+    ax.legend(fontsize=7.5, loc="upper left", framealpha=0.9)
+    ax.set_title(title, fontsize=9.5)
 
 
 register_ipython_png()  # in a notebook: PNGs through BookFigure._repr_png_, even after %matplotlib

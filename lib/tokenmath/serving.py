@@ -28,6 +28,7 @@ mean in :mod:`tokenmath.roofline`; ``tokens_per_s`` is a demand in output tokens
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -36,7 +37,14 @@ import numpy as np
 from . import _validate as v
 from .assumptions import FIRST_ORDER, Assumptions
 from .prefill import _prompt_and_cached, decode_contexts, mixed_step_time, prefill_time
-from .roofline import _bisect_root, cost_floor, cost_per_token, cost_terms, step_time, sweet_spot
+from .roofline import (
+    _bisect_root,
+    cost_floor,
+    cost_per_token,
+    cost_terms,
+    step_time,
+    sweet_spot,
+)
 from .specs import Hardware, Model, routed_share_read
 
 __all__ = [
@@ -50,6 +58,7 @@ __all__ = [
     "max_throughput",
     "premium_over_floor",
     "replicas_needed",
+    "slowdown_at_sweet_spot",
     "static_batch_phases",
     "static_batch_time",
     "time_to_first_token",
@@ -494,6 +503,45 @@ def _expected_memory_batch(model, hw, precision, assume, br, budget, kv_s, n_gpu
     bounded = (kv_s > 0) & np.isfinite(high)
     root = _bisect_root(over_budget, np.where(bounded, high, 1.0), np.where(bounded, low, 0.0))
     return np.where(bounded, root, np.where(kv_s > 0, np.inf, no_cache))
+
+
+def slowdown_at_sweet_spot(
+    model: Model,
+    hw: Hardware,
+    context: v.ArrayLike = 0,
+    precision: str = "bf16",
+    *,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> float | np.ndarray:
+    """How many times longer a step takes at the sweet spot than at batch 1: ``T(B*) / T(1)``.
+
+    The latency a user gives up when the operator runs at the cost floor, and so the speedup
+    ceiling of a fast tier whose base runs at the sweet spot. It does not depend on the
+    replica's size. In the first-order model at context 0 it is exactly 1 (the step time is
+    flat up to the sweet spot); at context ``L`` the step at the sweet spot is
+    ``1 / (1 - L / critical_context)`` times the weight read, a little more than ``T(1)``.
+    With expected expert reads ``T(1)`` reads only one token's experts, so the ratio is large
+    even at context 0. ``math.inf`` where there is no sweet spot. Derived in the chapter on
+    what the first-order model leaves out.
+
+    >>> from tokenmath import model, hardware, REFINED
+    >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
+    >>> slowdown_at_sweet_spot(m, hw)
+    1.0
+    >>> round(slowdown_at_sweet_spot(m, hw, 2_000), 2)
+    2.28
+    >>> round(slowdown_at_sweet_spot(m, hw, assume=REFINED), 1)
+    17.9
+    """
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    spot = np.asarray(sweet_spot(model, hw, context, precision, **kw))
+    ctx = np.asarray(v.non_negative("context", context))
+    spot, ctx = np.broadcast_arrays(spot, ctx)
+    finite = np.isfinite(spot)
+    at_spot = np.asarray(step_time(model, hw, np.where(finite, spot, 1.0), ctx, precision, **kw))
+    at_one = np.asarray(latency_floor(model, hw, ctx, precision, **kw))
+    return v.scalar_or_array(np.where(finite, at_spot / at_one, math.inf))
 
 
 # --- A static batch, end to end ------------------------------------------------------------

@@ -364,6 +364,37 @@ def routed_share_read(model: Model, batch: v.ArrayLike) -> float | np.ndarray:
     return v.scalar_or_array(share)
 
 
+def batch_for_routed_share(model: Model, share: v.ArrayLike) -> float | np.ndarray:
+    """Batch at which a step is expected to read ``share`` of the routed experts' weights.
+
+    The inverse of :func:`routed_share_read`: solving ``1 - (1 - k/E)^B = share`` for ``B``
+    gives ``log(1 - share) / log(1 - k/E)`` sequences (an average, not a whole batch).
+    ``share`` must lie in (0, 1]; a share of 1 is reached only as the batch grows without
+    bound (``math.inf``), unless every token reads every expert (``k = E``: batch 1 reads
+    all). Raises for a dense model, whose every step reads all its weights.
+
+    >>> from tokenmath import model
+    >>> round(batch_for_routed_share(model("deepseek-v3"), 0.99), 1)
+    145.1
+    """
+    check_model(model)
+    if model.routed_params == 0:
+        raise ValueError(
+            f"model must be a mixture of experts (routed_experts > 0); {model.name} is dense "
+            "and reads all its weights at every batch"
+        )
+    wanted = v.positive("share", share)
+    if np.any(wanted > 1.0):
+        i = v.first_index(wanted > 1.0)
+        raise ValueError(f"share must be > 0 and <= 1; got {float(wanted[i]):g}")
+    miss = 1.0 - model.experts_per_token / model.routed_experts
+    if miss == 0:
+        return v.scalar_or_array(np.ones_like(wanted))
+    with np.errstate(divide="ignore"):  # a share of 1: log(0) = -inf, an unbounded batch
+        batch = np.log1p(-wanted) / np.log(miss)
+    return v.scalar_or_array(batch)
+
+
 def attention_flops_per_token(model: Model, context: v.ArrayLike) -> float | np.ndarray:
     """FLOPs of attention arithmetic for one new token that attends to ``context`` tokens.
 
