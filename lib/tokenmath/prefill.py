@@ -3,7 +3,7 @@
 A prefill pass runs ``batch`` prompts of ``prompt_tokens`` tokens each through the model in
 one step. Of each prompt, ``cached_tokens`` already sit in the KV cache (a prompt-cache hit);
 the other ``new = prompt_tokens - cached_tokens`` are computed. On a replica of ``gpus``
-accelerators, under the first-order assumptions (:data:`~tokenmath.FIRST_ORDER`)::
+accelerators, under the first-order assumptions (:data:`~tokenmath.assumptions.FIRST_ORDER`)::
 
     new tokens in the pass  N  = batch x new                                  [tokens]
     weight traffic          W  = total_params x bytes per weight (once per pass) [bytes]
@@ -92,12 +92,43 @@ _MAX_CROSSOVER_TOKENS = 1e15
 # --- Attention arithmetic of a prompt -----------------------------------------------------
 
 
-def _attended_sum(n: np.ndarray, window: int | None) -> np.ndarray:
+def _attended_sum(n: np.ndarray, window: int) -> np.ndarray:
     """``sum_{i=1..n} min(i, window)`` in closed form (``n`` may be fractional)."""
-    if window is None:
-        return 0.5 * n * (n + 1.0)
     inside = np.minimum(n, window)
     return 0.5 * inside * (inside + 1.0) + np.maximum(n - window, 0.0) * window
+
+
+def _in_place(ufunc, fresh, other):
+    """``ufunc(fresh, other)``, written into ``fresh`` (an array this module made) when it
+    already has the result's shape: large passes then make no temporary arrays."""
+    if (
+        isinstance(fresh, np.ndarray)
+        and fresh.ndim
+        and fresh.shape == np.broadcast_shapes(fresh.shape, np.shape(other))
+    ):
+        return ufunc(fresh, other, out=fresh)
+    return ufunc(fresh, other)
+
+
+def _attention_flops(model: Model, prompt, cached, new):
+    """Unchecked :func:`prefill_attention_flops`; ``new = prompt - cached``.
+
+    Full-attention layers attend to ``(P(P+1) - c(c+1)) / 2 = new (P + c + 1) / 2`` tokens
+    in all; windowed layers are summed per window.
+    """
+    per_pair: dict[int | None, float] = {}
+    for g in model.attention:
+        flops = g.layers * g.attention_flops_per_token_per_layer
+        per_pair[g.window] = per_pair.get(g.window, 0.0) + flops
+    total = np.zeros(np.shape(new))
+    if per_pair.get(None):
+        total = _in_place(np.multiply, prompt + cached + 1.0, new)
+        total = _in_place(np.multiply, total, 0.5 * per_pair[None])
+    for window, flops in per_pair.items():
+        if window is not None:
+            pairs = _attended_sum(prompt, window) - _attended_sum(cached, window)
+            total = _in_place(np.add, total, flops * pairs)
+    return total
 
 
 def prefill_attention_flops(
@@ -121,19 +152,17 @@ def prefill_attention_flops(
     """
     check_model(model)
     prompt, cached = _prompt_and_cached(prompt_tokens, cached_tokens)
-    total = np.zeros_like(prompt)
     with v.no_overflow("prompt_tokens", "cached_tokens"):
-        for g in model.attention:
-            pairs = _attended_sum(prompt, g.window) - _attended_sum(cached, g.window)
-            total = total + g.layers * g.attention_flops_per_token_per_layer * pairs
-    return v.scalar_or_array(total)
+        total = _attention_flops(model, prompt, cached, prompt - cached)
+    return v.scalar_or_array(np.asarray(total))
 
 
 def _prompt_and_cached(prompt_tokens: v.ArrayLike, cached_tokens: v.ArrayLike):
     """Checked prompt and cached-prefix lengths, broadcast, each cached < its prompt."""
     prompt = v.positive("prompt_tokens", prompt_tokens)
     cached = v.non_negative("cached_tokens", cached_tokens)
-    prompt, cached = v.broadcast(prompt_tokens=prompt, cached_tokens=cached)
+    if prompt.shape != cached.shape:
+        prompt, cached = v.broadcast(prompt_tokens=prompt, cached_tokens=cached)
     too_many = cached >= prompt
     if too_many.any():
         i = v.first_index(too_many)
@@ -173,32 +202,46 @@ def _work(
     assume: Assumptions,
 ) -> _Work:
     """Bytes and FLOPs of one step: ``batch`` prompts (past their cached prefixes) and
-    ``decode_batch`` decoding sequences at ``decode_context``, sharing one weight read."""
+    ``decode_batch`` decoding sequences at ``decode_context``, sharing one weight read.
+
+    The arrays it returns are its own (never an input), so :func:`_times` may overwrite them.
+    """
     peak, bw = _rates(model, hw, precision, assume)
     prompt, cached = _prompt_and_cached(prompt_tokens, cached_tokens)
     prompts = v.positive("batch", batch)
     decoding = v.non_negative("decode_batch", decode_batch)
     ctx = v.non_negative("decode_context", decode_context)
     with v.no_overflow("prompt_tokens", "batch", "decode_batch", "decode_context"):
-        new = prompts * (prompt - cached)
-        kv = prompts * np.asarray(kv_bytes_per_sequence(model, prompt, kv_precision))
+        per_prompt = prompt - cached
+        new = per_prompt * prompts
+        kv = np.asarray(kv_bytes_per_sequence(model, prompt, kv_precision))
+        kv = _in_place(np.multiply, kv, prompts)
         flops = new * model.flops_per_token()
         if assume.attention_flops:
-            flops = flops + prompts * np.asarray(prefill_attention_flops(model, prompt, cached))
+            attention = _attention_flops(model, prompt, cached, per_prompt)
+            flops = _in_place(np.add, flops, _in_place(np.multiply, attention, prompts))
+        tokens_read = new  # every token is routed: the experts a step touches
         if np.any(decoding > 0):
             kv = kv + decoding * np.asarray(kv_bytes_per_sequence(model, ctx, kv_precision))
             flops = flops + decoding * np.asarray(_flops_per_sequence(model, ctx, assume))
-        # every token is routed, drafts included: the experts a step touches
-        tokens_read = new + decoding * assume.verified_tokens
+            # every token is routed, drafts included: the experts a step touches
+            tokens_read = new + decoding * assume.verified_tokens
         weights = _weight_bytes(model, precision, tokens_read, assume)
     return _Work(weights, kv, flops, new, bw, peak)
 
 
 def _times(work: _Work, gpus: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(T_memory, T_compute)`` [s], unbroadcast; overwrites the work's byte and FLOP arrays."""
     with v.no_overflow("prompt_tokens", "batch"):
-        t_memory = (work.weight_bytes + work.kv_bytes) / (gpus * work.bw)
-        t_compute = work.flops / (gpus * work.peak)
-    return np.broadcast_arrays(t_memory, t_compute)
+        t_memory = _in_place(np.add, work.kv_bytes, work.weight_bytes)
+        t_memory = _in_place(np.divide, t_memory, gpus * work.bw)
+        t_compute = _in_place(np.divide, work.flops, gpus * work.peak)
+    return t_memory, t_compute
+
+
+def _slower(t_memory: np.ndarray, t_compute: np.ndarray) -> np.ndarray:
+    """``max(T_memory, T_compute)``, in place where the shapes allow."""
+    return _in_place(np.maximum, np.asarray(t_memory), t_compute)
 
 
 def prefill_terms(
@@ -228,7 +271,7 @@ def prefill_terms(
     work = _work(
         model, hw, prompt_tokens, batch, cached_tokens, 0.0, 0.0, precision, kv_precision, assume
     )
-    t_memory, t_compute = _times(work, n_gpus)
+    t_memory, t_compute = np.broadcast_arrays(*_times(work, n_gpus))
     return v.scalar_or_array(t_memory), v.scalar_or_array(t_compute)
 
 
@@ -258,18 +301,11 @@ def prefill_time(
     >>> round(prefill_time(m, hw, 8192) * 1e3, 1)   # ms: 8K tokens, compute-bound
     612.7
     """
-    t_memory, t_compute = prefill_terms(
-        model,
-        hw,
-        prompt_tokens,
-        batch,
-        precision,
-        gpus,
-        cached_tokens=cached_tokens,
-        kv_precision=kv_precision,
-        assume=assume,
+    n_gpus = v.gpu_count(gpus)
+    work = _work(
+        model, hw, prompt_tokens, batch, cached_tokens, 0.0, 0.0, precision, kv_precision, assume
     )
-    return v.scalar_or_array(np.maximum(t_memory, t_compute))
+    return v.scalar_or_array(np.asarray(_slower(*_times(work, n_gpus))))
 
 
 def mixed_step_terms(
@@ -320,7 +356,7 @@ def mixed_step_terms(
         kv_precision,
         assume,
     )
-    t_memory, t_compute = _times(work, n_gpus)
+    t_memory, t_compute = np.broadcast_arrays(*_times(work, n_gpus))
     return v.scalar_or_array(t_memory), v.scalar_or_array(t_compute)
 
 
@@ -414,7 +450,8 @@ def prefill_crossover_tokens(
         high *= 2.0
         if high > _MAX_CROSSOVER_TOKENS:
             return float("inf")
-    return float(_bisect_root(memory_minus_compute, np.asarray(high), high / 2.0))
+    low = high / 2.0 if high > 1.0 else 0.0  # positive just above low, <= 0 at high
+    return float(_bisect_root(memory_minus_compute, np.asarray(high), low))
 
 
 # --- Prices --------------------------------------------------------------------------------
@@ -448,8 +485,8 @@ def cost_per_input_token(
     work = _work(
         model, hw, prompt_tokens, batch, cached_tokens, 0.0, 0.0, precision, kv_precision, assume
     )
-    t_memory, t_compute = _times(work, 1)
-    return v.scalar_or_array(np.maximum(t_memory, t_compute) / work.tokens)
+    seconds = _slower(*_times(work, 1))
+    return v.scalar_or_array(np.asarray(_in_place(np.divide, seconds, work.tokens)))
 
 
 class TokenPrices(NamedTuple):
@@ -505,6 +542,11 @@ def token_prices(
     """
     v.gpu_count(gpus)
     kw = {"kv_precision": kv_precision, "assume": assume}
+    v.positive("prompt_tokens", prompt_tokens)  # each argument checked under its own name
+    v.positive("prefill_batch", prefill_batch)
+    v.positive("decode_batch", decode_batch)
+    if decode_context is not None:
+        v.non_negative("decode_context", decode_context)
     context = prompt_tokens if decode_context is None else decode_context
     price = _price(hw, usd_per_gpu_hour)
     input_s = np.asarray(
@@ -572,14 +614,12 @@ def cache_hit_saving(
     """
     v.gpu_count(gpus)  # GPU-seconds: the replica size cancels
     kw = {"kv_precision": kv_precision, "assume": assume}
-    full = np.asarray(prefill_time(model, hw, prompt_tokens, prefill_batch, precision, **kw))
-    rest = np.asarray(
-        prefill_time(
-            model, hw, prompt_tokens, prefill_batch, precision, cached_tokens=cached_tokens, **kw
-        )
-    )
     batch = v.positive("prefill_batch", prefill_batch)
     hold = v.non_negative("hold_s", hold_s)
+    full = np.asarray(prefill_time(model, hw, prompt_tokens, batch, precision, **kw))
+    rest = np.asarray(
+        prefill_time(model, hw, prompt_tokens, batch, precision, cached_tokens=cached_tokens, **kw)
+    )
     saved = (full - rest) / batch
     share = np.asarray(kv_bytes_per_sequence(model, cached_tokens, kv_precision)) / hw.hbm_bytes
     holding = share * hold
@@ -601,7 +641,10 @@ def cache_hit_saving(
 
 
 def decode_contexts(
-    input_tokens: v.ArrayLike, output_tokens: v.ArrayLike, *, first_token_from_prefill=True
+    input_tokens: v.ArrayLike,
+    output_tokens: v.ArrayLike,
+    *,
+    first_token_from_prefill: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Contexts of the decode steps that write ``output_tokens`` after ``input_tokens``.
 
@@ -618,6 +661,11 @@ def decode_contexts(
     >>> ctx.tolist(), steps.tolist()
     ([100.0, 101.0, 102.0], [1.0, 1.0, 1.0])
     """
+    if not isinstance(first_token_from_prefill, bool):
+        raise ValueError(
+            "first_token_from_prefill must be True or False; got "
+            f"{v.echo(first_token_from_prefill)}"
+        )
     inputs = v.positive("input_tokens", input_tokens)
     outputs = _whole("output_tokens", output_tokens)
     inputs, outputs = v.broadcast(input_tokens=inputs, output_tokens=outputs)
@@ -682,19 +730,13 @@ def request_cost(
     """
     v.gpu_count(gpus)
     kw = {"kv_precision": kv_precision, "assume": assume}
-    prefill_s = np.asarray(
-        prefill_time(
-            model,
-            hw,
-            input_tokens,
-            prefill_batch,
-            precision,
-            cached_tokens=cached_tokens,
-            **kw,
-        )
-    ) / v.positive("prefill_batch", prefill_batch)
     contexts, steps = decode_contexts(input_tokens, output_tokens)
+    per_pass = v.positive("prefill_batch", prefill_batch)
     batch = v.positive("decode_batch", decode_batch)
+    pass_s = prefill_time(
+        model, hw, input_tokens, per_pass, precision, cached_tokens=cached_tokens, **kw
+    )
+    prefill_s = np.asarray(pass_s) / per_pass
     per_step = np.asarray(
         cost_per_token(model, hw, np.asarray(batch)[..., None], contexts, precision, **kw)
     )

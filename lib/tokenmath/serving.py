@@ -10,7 +10,10 @@ weight read and ``T_compute`` proportional to ``B``. From that:
   ``gpus / cost_floor`` tokens per second (:func:`max_throughput`): reached at the sweet
   spot when the compute line lies above the KV line, approached but never reached otherwise;
 * a replica that serves a steady demand of ``D`` tokens per second runs, by Little's law,
-  at the batch ``B = D x T(B)`` (:func:`batch_for_demand`).
+  at the batch ``B = D x T(B)`` (:func:`batch_for_demand`);
+* a static batch takes one prefill pass and then its decode steps
+  (:func:`static_batch_time`), and a request waits for its prompt's prefill before its first
+  token (:func:`time_to_first_token`), both with :mod:`tokenmath.prefill`.
 
 Every function takes the keyword arguments ``kv_precision`` and ``assume`` of
 :mod:`tokenmath.roofline`. Where expected expert reads make the weight traffic grow with the
@@ -33,7 +36,7 @@ import numpy as np
 
 from . import _validate as v
 from .assumptions import FIRST_ORDER, Assumptions
-from .prefill import decode_contexts, prefill_time
+from .prefill import _prompt_and_cached, decode_contexts, mixed_step_time, prefill_time
 from .roofline import (
     _bisect_root,
     cost_floor,
@@ -58,6 +61,7 @@ __all__ = [
     "slowdown_at_sweet_spot",
     "static_batch_phases",
     "static_batch_time",
+    "time_to_first_token",
 ]
 
 # Relative slack when dividing demand by a replica's capacity, so that a demand of exactly
@@ -65,6 +69,8 @@ __all__ = [
 _REL_TOL = 1e-12
 # Replica counts are returned as 64-bit integers; beyond this the count would not be exact.
 _MAX_REPLICAS = 1e15
+# Most chunked-prefill steps one time to first token sums (a bound on the work array).
+_MAX_CHUNK_STEPS = 100_000
 
 
 class FastTier(NamedTuple):
@@ -574,17 +580,12 @@ def static_batch_phases(
     assume: Assumptions = FIRST_ORDER,
 ) -> StaticBatchPhases:
     """Prefill and decode seconds of one static batch (see :func:`static_batch_time`)."""
-    if not isinstance(first_token_from_prefill, bool):
-        raise ValueError(
-            "first_token_from_prefill must be True or False; got "
-            f"{v.echo(first_token_from_prefill)}"
-        )
     kw = {"kv_precision": kv_precision, "assume": assume}
-    sequences = v.positive("batch", batch)
-    prefill_s = np.asarray(prefill_time(model, hw, input_tokens, sequences, precision, gpus, **kw))
     contexts, steps = decode_contexts(
         input_tokens, output_tokens, first_token_from_prefill=first_token_from_prefill
     )
+    sequences = v.positive("batch", batch)
+    prefill_s = np.asarray(prefill_time(model, hw, input_tokens, sequences, precision, gpus, **kw))
     if contexts.shape[-1] == 0:  # one output token each, all from the prefill pass
         decode_s = np.zeros(np.broadcast_shapes(sequences.shape, contexts.shape[:-1]))
     else:
@@ -650,3 +651,80 @@ def static_batch_time(
         assume=assume,
     )
     return v.scalar_or_array(np.asarray(phases.prefill) + np.asarray(phases.decode))
+
+
+# --- Time to first token -------------------------------------------------------------------
+
+
+def time_to_first_token(
+    model: Model,
+    hw: Hardware,
+    prompt_tokens: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    cached_tokens: v.ArrayLike = 0,
+    chunk_tokens: float | None = None,
+    decode_batch: v.ArrayLike = 0,
+    decode_context: v.ArrayLike = 0,
+    queue_s: v.ArrayLike = 0.0,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> float | np.ndarray:
+    """Seconds from a request's arrival to its first output token.
+
+    ``queue_s`` (the queueing, not modelled here: what the caller assumes) plus the steps
+    that prefill the prompt's ``prompt_tokens - cached_tokens`` new tokens. The last of
+    those steps gives the first token (its last position's logits). Each step is a
+    :func:`tokenmath.prefill.mixed_step_time`: a chunk of the prompt, past what is cached
+    or already computed, sharing the step with a decode batch of ``decode_batch`` sequences
+    at ``decode_context`` (0: an idle server). ``chunk_tokens=None`` prefills the whole
+    prompt in one step; a number splits it into chunks of at most that many tokens
+    (chunked prefill), each step re-reading the weights and the decode batch's caches.
+
+    Queueing is left to the caller because it depends on the load: a request that arrives
+    at a random moment while steps of ``T`` seconds run waits ``T/2`` on average for the
+    step in flight, and one behind other prompts waits for their prefills.
+
+    >>> from tokenmath import model, hardware
+    >>> m, hw = model("llama-3.1-70b"), hardware("h100-sxm")
+    >>> round(time_to_first_token(m, hw, 2000, gpus=4) * 1e3)    # ms, idle server
+    71
+    >>> round(time_to_first_token(m, hw, 2000, gpus=4, chunk_tokens=512, decode_batch=64,
+    ...                           decode_context=2000) * 1e3)    # ms, chunks beside decoding
+    80
+    """
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    n_gpus = v.gpu_count(gpus)
+    prompt, cached = _prompt_and_cached(prompt_tokens, cached_tokens)
+    wait = v.non_negative("queue_s", queue_s)
+    new = prompt - cached
+    if chunk_tokens is None:
+        chunk = new  # the whole prompt in one step
+    else:
+        chunk = np.full_like(new, v.positive_scalar("chunk_tokens", chunk_tokens))
+    steps = np.ceil(new / chunk)
+    longest = int(steps.max()) if steps.size else 0
+    if longest > _MAX_CHUNK_STEPS:
+        raise ValueError(
+            f"chunk_tokens must split the prompt into at most {_MAX_CHUNK_STEPS:,} steps; got "
+            f"{longest:,} steps of {float(chunk.flat[0]):g} tokens"
+        )
+    k = np.arange(longest, dtype=float)
+    done = cached[..., None] + k * chunk[..., None]  # tokens in the cache before step k
+    runs = k < steps[..., None]
+    size = np.where(runs, np.minimum(prompt[..., None] - done, chunk[..., None]), 1.0)
+    times = np.asarray(
+        mixed_step_time(
+            model,
+            hw,
+            size,
+            np.asarray(decode_batch)[..., None] if np.ndim(decode_batch) else decode_batch,
+            np.asarray(decode_context)[..., None] if np.ndim(decode_context) else decode_context,
+            precision,
+            n_gpus,
+            chunk_cached_tokens=np.where(runs, done, 0.0),
+            **kw,
+        )
+    )
+    return v.scalar_or_array(wait + np.sum(times * runs, axis=-1))
