@@ -66,7 +66,8 @@ def made_up_models(draw) -> Model:
     experts = draw(st.integers(2, 512))
     per_token = draw(st.integers(1, experts))
     routed = total * draw(st.floats(0.5, 0.98))
-    active = total - routed + routed * per_token / experts
+    # with every expert active (k = E) this rounds to a hair above the total: clamp it
+    active = min(total - routed + routed * per_token / experts, total)
     return Model(name="made-up-moe", total_params=total, active_params=active, attention=groups,
                  context_limit=131_072, routed_params=routed, routed_experts=experts,
                  experts_per_token=per_token)  # fmt: skip
