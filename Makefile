@@ -135,7 +135,7 @@ pdf: $(INSTALLED)
 
 bench: $(INSTALLED)
 	@ran=0; \
-	for script in tools/bench.py tools/bench_explorer.py; do \
+	for script in tools/bench.py tools/bench_explorer.py tools/bench_prefill_explorer.py; do \
 	  if [ -f $$script ]; then echo "== $$script"; $(BIN)/python $$script; ran=1; fi; \
 	done; \
 	test $$ran = 1 || { echo "no benchmark scripts under tools/"; exit 1; }

@@ -387,6 +387,11 @@ CHARTS = {
         tier_label="a price list",
         context=(256, 1_024_000),
     ),
+    "prefill": lambda m, hw: plots.prefill_chart(m, hw, gpus=16, marker=2000),
+    "time to first token": lambda m, hw: plots.ttft_chart(
+        [plots.PrefillCase("DeepSeek-V3", m, hw, "bf16", 16)]
+    ),
+    "measured over model": lambda m, hw: plots.measured_over_model_chart(tm.reconcile.compare()),
     "refinements": lambda m, hw: plots.refinements_chart(
         [m, tm.model("mixtral-8x7b")], [m, tm.model("llama-3.1-70b")], hw
     ),

@@ -7,7 +7,9 @@ Prints, against the budgets of issue 3:
 * ``cost_per_token`` over 10^6 (batch, context) points in one vectorized call (median),
   under the first-order assumptions and under ``tm.REFINED`` with an FP8 cache (issue 7);
 * the same computation as a Python loop, one call per point (10^4 points, scaled to
-  10^6), and the speedup of the vectorized call over it.
+  10^6), and the speedup of the vectorized call over it;
+* ``prefill_time`` over 10^6 (prompt length, prompts per pass, cached prefix) points in one
+  call, first-order and ``tm.REFINED`` with an FP8 cache (issue 8: under 50 ms).
 
 Benchmarks are reported, not enforced: each line says PASS or MISS and the script exits 0.
 Usage: ``python tools/bench.py [--points N] [--repeats R]``.
@@ -61,6 +63,14 @@ def points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.uniform(1.0, 1e4, n), rng.uniform(0.0, 131_072.0, n)
 
 
+def prefill_points(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` random prefill passes: prompts of 1 to 128K tokens, 1 to 64 prompts a pass,
+    up to 90% of each prompt cached."""
+    rng = np.random.default_rng(seed)
+    prompt = rng.uniform(1.0, 131_072.0, n)
+    return prompt, rng.uniform(1.0, 64.0, n), prompt * rng.uniform(0.0, 0.9, n)
+
+
 def median_seconds(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -96,6 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         lambda: tm.cost_per_token(m, hw, batch, context, **refined), args.repeats
     )
     t_refined_1e6 = t_refined * 1e6 / args.points
+
+    prompt, per_pass, cached = prefill_points(args.points)
+    t_prefill = {}
+    for label, kw in (("first-order", {}), ("refined", refined)):
+        tm.prefill_time(m, hw, prompt, per_pass, cached_tokens=cached, **kw)  # warm up
+        t_prefill[label] = median_seconds(
+            lambda kw=kw: tm.prefill_time(m, hw, prompt, per_pass, cached_tokens=cached, **kw),
+            args.repeats,
+        )
 
     loop_b, loop_c = batch[: args.loop_points].tolist(), context[: args.loop_points].tolist()
 
@@ -150,6 +169,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{speedup:,.0f}x",
             f">= {SPEEDUP_BUDGET:.0f}x",
             verdict(speedup >= SPEEDUP_BUDGET),
+        ),
+        *(
+            (
+                f"prefill_time, {args.points:,} points, one call, {label} "
+                f"(median of {args.repeats})",
+                f"{seconds * 1e3:.1f} ms",
+                f"< {VECTOR_BUDGET_S * 1e3:.0f} ms per 10^6",
+                verdict(seconds * 1e6 / args.points < VECTOR_BUDGET_S),
+            )
+            for label, seconds in t_prefill.items()
         ),
         (
             "loop and vectorized results identical",

@@ -32,6 +32,13 @@ TESTS = [
     "tests/test_refinements.py",
     "tests/test_properties.py",
     "tests/test_presets.py",
+    "tests/test_prefill.py",
+    "tests/test_prefill_errors.py",
+    "tests/test_prefill_properties.py",
+    "tests/test_mtp.py",
+    "tests/test_parallel.py",
+    "tests/test_kvcache.py",
+    "tests/test_cli.py",
 ]
 KILLED = {"killed", "timeout"}
 SURVIVED = {"survived", "no tests"}

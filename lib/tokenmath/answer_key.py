@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import kvcache, serving
+from . import prefill as pf
 from . import roofline as rf
 from .answers import (
     GIVENS,
@@ -863,6 +864,364 @@ def _q12e() -> bool:
     contexts = np.array([0.0, g["LONG_CONTEXT_TOKENS"]])
     compute = np.asarray(rf.cost_terms(m, hw, 1.0, contexts, assume=REFINED).compute)
     return bool(compute[1] / compute[0] < ratio)
+
+
+# --- Exercise 16: a batch and a utilisation backed out of published throughputs ----------
+# The published figures are read from the data (tm.measurements), not typed here.
+
+
+def _q16_row(metric: str, case_key: str = "CASE"):
+    from .measured import measurement
+
+    return measurement(GIVENS["q16"][case_key], metric)
+
+
+@_question(
+    "q16a",
+    "sequences per GPU (an average)",
+    "Little's law: sequences in service = tokens per second through one GPU / tokens per "
+    "second each request receives (take the middle of the published range).",
+)
+def _q16a() -> float:
+    decode = _q16_row("decode_throughput")
+    speed = 0.5 * (_q16_row("output_speed_min").value + _q16_row("output_speed_max").value)
+    return decode.value / decode.chips_per_node / speed
+
+
+@_question(
+    "q16b",
+    "output tokens per second per GPU",
+    "One decode unit holds the batch of every GPU: throughput of the unit at that batch and "
+    "the day's average context, divided by its GPUs.",
+)
+def _q16b() -> float:
+    g = GIVENS["q16"]
+    m, hw, n = model(g["MODEL"]), hardware(g["HARDWARE"]), g["DECODE_GPUS"]
+    context = _q16_row("decode_throughput").context
+    unit = rf.throughput(
+        m, hw, _q16a() * n, context, g["PRECISION"], n, kv_precision=g["KV_PRECISION"]
+    )
+    return unit / n
+
+
+@_question(
+    "q16c",
+    "fraction of the bound (0.25 for 25 %)",
+    "Measured tokens per second per GPU over the bound of part (b).",
+)
+def _q16c() -> float:
+    decode = _q16_row("decode_throughput")
+    return decode.value / decode.chips_per_node / _q16b()
+
+
+@_question(
+    "q16d",
+    "tokens per second per request",
+    "Little's law the other way round: each request's speed = tokens per second through one "
+    "GPU / sequences it holds.",
+)
+def _q16d() -> float:
+    rows = [
+        r
+        for r in _measurements(GIVENS["q16"]["SGLANG_CASE"], "decode_throughput")
+        if r.kind == "measured"
+    ]
+    row = rows[0]
+    return row.value / row.chips_per_node / row.batch
+
+
+def _measurements(case: str, metric: str):
+    from .measured import measurements
+
+    return measurements(case=case, metric=metric)
+
+
+# --- Exercise 17: the 545% after night discounts, at the calibrated cost -------------------
+
+
+def _q17_value(case_key: str, metric: str) -> float:
+    from .measured import measurement
+
+    return measurement(GIVENS["q17"][case_key], metric).value
+
+
+def _q17_revenue() -> float:
+    from . import fleet
+
+    day = fleet.deepseek_day()
+    share = _q17_value("OFFPEAK_CASE", "offpeak_hours") / day.hours  # tokens spread evenly
+    price = _q17_value("OFFPEAK_CASE", "offpeak_price_share_r1")
+    return float(fleet.offpeak_revenue(day.revenue_usd, share, price))
+
+
+@_question(
+    "q17a",
+    "USD per day",
+    "If tokens arrive evenly, the share billed at the discount is the window's hours over the "
+    "day's; those tokens bring only the discounted share of their list price.",
+)
+def _q17a() -> float:
+    return _q17_revenue()
+
+
+@_question(
+    "q17b",
+    "fraction (2.0 for a margin of 200 %)",
+    "Cost profit margin = (revenue - cost) / cost, with the discounted revenue and the "
+    "published cost of the day.",
+)
+def _q17b() -> float:
+    from . import fleet
+
+    cost = fleet.deepseek_day().cost_usd
+    return (_q17_revenue() - cost) / cost
+
+
+@_question(
+    "q17c",
+    "USD per day",
+    "Serve the day's computed input tokens and output tokens at the calibrated model's "
+    "throughputs per node (the chapter's four terms), count the busy nodes, price them.",
+)
+def _q17c() -> float:
+    from . import reconcile
+
+    return reconcile.deepseek_day_at(reconcile.TERMS[:-1]).cost_usd
+
+
+@_question(
+    "q17d",
+    "fraction (2.0 for a margin of 200 %)",
+    "The margin formula again, with the discounted revenue of (a) and the cost of (c).",
+)
+def _q17d() -> float:
+    cost = _q17c()
+    return (_q17_revenue() - cost) / cost
+
+
+# --- Exercise 13: the cheapest prompt for a RAG workload -------------------------------------
+
+
+def _q13():
+    g = GIVENS["q13"]
+    return g, model(g["MODEL"]), hardware(g["HARDWARE"])
+
+
+def _q13_prompts() -> np.ndarray:
+    """Prompt lengths [tokens] with 0 to MAX_PASSAGES passages after the question."""
+    g = GIVENS["q13"]
+    return g["QUESTION_TOKENS"] + g["PASSAGE_TOKENS"] * np.arange(g["MAX_PASSAGES"] + 1.0)
+
+
+@_question(
+    "q13a",
+    "tokens in the prompt",
+    "GPU time per input token falls while the weight read is shared by more tokens and rises "
+    "once the attention arithmetic grows faster: where do the two branches meet?",
+)
+def _q13a() -> float:
+    g, m, hw = _q13()
+    return pf.prefill_crossover_tokens(m, hw, g["PRECISION"], assume=g["ASSUME"])
+
+
+@_question(
+    "q13b",
+    "passages (a whole number)",
+    "Price the prompt of each passage count with tm.cost_per_input_token and take the cheapest.",
+    rtol=0.0,
+)
+def _q13b() -> int:
+    g, m, hw = _q13()
+    per_token = pf.cost_per_input_token(
+        m, hw, _q13_prompts(), 1, g["PRECISION"], assume=g["ASSUME"]
+    )
+    return int(np.argmin(per_token))
+
+
+def _q13_request() -> pf.RequestCost:
+    g, m, hw = _q13()
+    prompt = float(_q13_prompts()[_q13b()])
+    return pf.request_cost(
+        m,
+        hw,
+        prompt,
+        g["OUTPUT_TOKENS"],
+        g["DECODE_BATCH"],
+        g["PRECISION"],
+        usd_per_gpu_hour=g["USD_PER_GPU_HOUR"],
+        assume=g["ASSUME"],
+    )
+
+
+@_question(
+    "q13c",
+    "USD per thousand requests",
+    "The prefill of the prompt alone, then one decode step's share per output token after the "
+    "first; tm.prefill.request_cost does both.",
+)
+def _q13c() -> float:
+    return float(_q13_request().usd) * 1000
+
+
+@_question(
+    "q13d",
+    "a fraction of the request's GPU time (0 to 1)",
+    "Compare the prefill's GPU-seconds with the whole request's.",
+)
+def _q13d() -> float:
+    cost = _q13_request()
+    return float(cost.prefill_gpu_s / cost.gpu_s)
+
+
+# --- Exercise 14: a 50% cache-hit rate -------------------------------------------------------
+
+
+def _q14_cost(cached: float) -> float:
+    """GPU-seconds of one request with ``cached`` input tokens from the cache (reload included)."""
+    g = GIVENS["q14"]
+    m, hw = model(g["MODEL"]), hardware(g["HARDWARE"])
+    kw = {"prefill_batch": g["PREFILL_BATCH"]}
+    cost = pf.request_cost(
+        m,
+        hw,
+        g["INPUT_TOKENS"],
+        g["OUTPUT_TOKENS"],
+        g["DECODE_BATCH"],
+        g["PRECISION"],
+        cached_tokens=cached,
+        **kw,
+    )
+    if cached == 0:
+        return float(cost.gpu_s)
+    hit = pf.cache_hit_saving(
+        m,
+        hw,
+        g["INPUT_TOKENS"],
+        cached,
+        g["PRECISION"],
+        reload_bytes_per_s=g["RELOAD_BYTES_PER_S"],
+        **kw,
+    )
+    return float(cost.gpu_s + hit.reload)
+
+
+def _q14_bill(cached: float) -> float:
+    """USD a customer pays at the list prices for one request."""
+    g = GIVENS["q14"]
+    hit, miss, out = g["LIST_USD_PER_M"]
+    tokens = cached * hit + (g["INPUT_TOKENS"] - cached) * miss + g["OUTPUT_TOKENS"] * out
+    return tokens / TOKENS_PER_MILLION
+
+
+def _q14_cached() -> float:
+    g = GIVENS["q14"]
+    return g["HIT_RATE"] * g["INPUT_TOKENS"]
+
+
+@_question(
+    "q14a",
+    "GPU-seconds per request",
+    "The request's share of its prefill pass, then one decode step's share per output token "
+    "after the first.",
+)
+def _q14a() -> float:
+    return _q14_cost(0.0)
+
+
+@_question(
+    "q14b",
+    "GPU-seconds per request",
+    "Prefill only the tokens past the cached prefix, and add the time to bring the prefix's "
+    "cache back over the link.",
+)
+def _q14b() -> float:
+    return _q14_cost(_q14_cached())
+
+
+@_question(
+    "q14c",
+    "a fraction of the cost without hits (0 to 1)",
+    "1 minus the cost with hits over the cost without.",
+)
+def _q14c() -> float:
+    return 1.0 - _q14b() / _q14a()
+
+
+@_question(
+    "q14d",
+    "a fraction of the bill without hits (0 to 1)",
+    "Bill the cached tokens at the hit price, the rest at the miss price, the output at the "
+    "output price.",
+)
+def _q14d() -> float:
+    return 1.0 - _q14_bill(_q14_cached()) / _q14_bill(0.0)
+
+
+@_question(
+    "q14e",
+    "True or False",
+    "Compare your answers to (c) and (d).",
+)
+def _q14e() -> bool:
+    return bool(_q14c() > _q14d())
+
+
+# --- Exercise 15: is a price list's ratio physical? -----------------------------------------
+
+
+def _q15():
+    g = GIVENS["q15"]
+    return g, model(g["MODEL"]), hardware(g["HARDWARE"])
+
+
+def _q15_list_ratio() -> float:
+    _, miss, out = GIVENS["q15"]["LIST_USD_PER_M"]
+    return out / miss
+
+
+@_question(
+    "q15a",
+    "output tokens' cost in input tokens (a ratio)",
+    "Decode at the largest batch whose caches fit in the replica (tm.max_batch), then compare "
+    "tm.cost_per_token with tm.cost_per_input_token.",
+)
+def _q15a() -> float:
+    g, m, hw = _q15()
+    batch = rf.max_batch(m, hw, g["CONTEXT_TOKENS"], g["GPUS"], g["PRECISION"])
+    prices = pf.token_prices(
+        m,
+        hw,
+        g["PROMPT_TOKENS"],
+        batch,
+        g["CONTEXT_TOKENS"],
+        g["PRECISION"],
+        g["GPUS"],
+        prefill_batch=g["PREFILL_BATCH"],
+    )
+    return float(prices.ratio)
+
+
+@_question(
+    "q15b",
+    "sequences in the decode batch",
+    "The ratio is B*_0/B + L/L_crit (sweet spot at context 0, critical context); solve it for B.",
+)
+def _q15b() -> float:
+    g, m, hw = _q15()
+    spot = rf.sweet_spot(m, hw, 0, g["PRECISION"])
+    cache_term = g["CONTEXT_TOKENS"] / rf.critical_context(m, hw, g["PRECISION"])
+    return float(spot / (_q15_list_ratio() - cache_term))
+
+
+@_question(
+    "q15c",
+    "True or False",
+    "Compare that batch with the largest batch whose caches fit (tm.max_batch).",
+)
+def _q15c() -> bool:
+    g, m, hw = _q15()
+    fits = rf.max_batch(m, hw, g["CONTEXT_TOKENS"], g["GPUS"], g["PRECISION"])
+    return bool(0 < _q15b() <= fits)
 
 
 # --- The checker ---------------------------------------------------------------------------

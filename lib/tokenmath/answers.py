@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .assumptions import REFINED
 from .roofline import SECONDS_PER_HOUR
 
 __all__ = ["GIVENS", "check", "question_ids", "unit"]
@@ -130,6 +131,53 @@ GIVENS: dict[str, dict[str, Any]] = {
         "LONG_CONTEXT_TOKENS": 400_000,
         "STAND_IN": "llama-3.1-405b",
         "HARDWARE": "h100-sxm",
+    },
+    "q16": {
+        "CASE": "deepseek-production",
+        "MODEL": "deepseek-v3",
+        "HARDWARE": "h800",
+        "PRECISION": "native",
+        "KV_PRECISION": "bf16",
+        "DECODE_GPUS": 144,
+        "SGLANG_CASE": "sglang-decode",
+    },
+    "q17": {
+        "CASE": "deepseek-production",
+        "OFFPEAK_CASE": "deepseek-offpeak",
+    },
+    "q13": {
+        "MODEL": "deepseek-v3",
+        "HARDWARE": "h800",
+        "PRECISION": "native",
+        "ASSUME": REFINED,
+        "QUESTION_TOKENS": 300,
+        "PASSAGE_TOKENS": 512,
+        "MAX_PASSAGES": 40,
+        "OUTPUT_TOKENS": 400,
+        "DECODE_BATCH": 20_000,
+        "USD_PER_GPU_HOUR": 2.0,
+    },
+    "q14": {
+        "MODEL": "deepseek-v3",
+        "HARDWARE": "h800",
+        "PRECISION": "native",
+        "INPUT_TOKENS": 6_000,
+        "OUTPUT_TOKENS": 500,
+        "HIT_RATE": 0.5,
+        "PREFILL_BATCH": 8,
+        "DECODE_BATCH": 20_000,
+        "RELOAD_BYTES_PER_S": 50e9,
+        "LIST_USD_PER_M": (0.14, 0.55, 2.19),
+    },
+    "q15": {
+        "MODEL": "deepseek-v3",
+        "HARDWARE": "h800",
+        "PRECISION": "native",
+        "GPUS": 144,
+        "PROMPT_TOKENS": 2_000,
+        "PREFILL_BATCH": 16,
+        "CONTEXT_TOKENS": 4_989,
+        "LIST_USD_PER_M": (0.07, 0.27, 1.10),
     },
 }
 

@@ -95,6 +95,27 @@ def cost_profit_margin(revenue_usd: v.ArrayLike, cost_usd: v.ArrayLike) -> float
     return v.scalar_or_array(r / c - 1.0)
 
 
+def offpeak_revenue(
+    revenue_usd: v.ArrayLike, share_in_window: v.ArrayLike, price_share: v.ArrayLike
+) -> float | np.ndarray:
+    """USD billed when ``share_in_window`` of the tokens fall in a discount window where they
+    cost ``price_share`` of the list price (0.25: 75% off); ``revenue_usd`` is the bill at
+    list prices. Both shares are fractions from 0 to 1.
+
+    >>> offpeak_revenue(300.0, 1 / 3, 0.25)
+    225.0
+    """
+    r = v.non_negative("revenue_usd", revenue_usd)
+    shares = {}
+    for name, value in (("share_in_window", share_in_window), ("price_share", price_share)):
+        arr = v.non_negative(name, value)
+        if np.any(arr > 1):
+            raise ValueError(f"{name} must be >= 0 and <= 1; got {float(np.max(arr))!r}")
+        shares[name] = arr
+    r, window, price = v.broadcast(revenue_usd=r, **shares)
+    return v.scalar_or_array(r * (1.0 - window * (1.0 - price)))
+
+
 def usd_per_million_tokens(
     tokens_per_s_per_node: v.ArrayLike,
     gpus_per_node: v.ArrayLike,

@@ -37,6 +37,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLoca
 from matplotlib.transforms import Bbox
 
 from . import kvcache, serving
+from . import prefill as pf
 from . import roofline as rl
 from .assumptions import FIRST_ORDER, REFINED, Assumptions, check_assumptions
 from .specs import (
@@ -46,6 +47,7 @@ from .specs import (
     check_kv_precision,
     check_model,
     check_precision,
+    compute_precision,
     kv_bytes_per_sequence,
     kv_bytes_per_token,
     routed_share_read,
@@ -102,6 +104,8 @@ CASE_STYLES = ("-", "--", "-.", ":")
 FIGSIZE = (7.0, 4.2)
 #: Two charts one above the other on a shared batch axis (latency and cost).
 STACKED_FIGSIZE = (7.0, 6.6)
+#: Prefill's two charts one above the other (time to first token, cost of a token).
+PREFILL_FIGSIZE = (7.0, 7.6)
 #: Three small panels side by side (the cost terms), one batch label under all three.
 TERMS_FIGSIZE = (7.0, 3.3)
 #: Resolution of the figure on screen while it is drawn (the explorer's canvas).
@@ -1716,6 +1720,317 @@ def usd_chart(
     return fig
 
 
+# --------------------------------------------------------------------------- prefill
+
+PROMPT_LABEL = "prompt length P [tokens]"
+TTFT_LABEL = "time to first token [ms]"
+#: Shortest prompt on a default prompt axis [tokens].
+PROMPT_AXIS_LOW = 16.0
+
+
+class PrefillCase(NamedTuple):
+    """One curve of :func:`ttft_chart`: a label, a model, an accelerator, a weight precision
+    and the accelerators in one replica."""
+
+    label: str
+    model: Model
+    hw: Hardware
+    precision: str = "bf16"
+    gpus: int = 1
+
+
+def prompt_range(prompt: Any, model: Model) -> tuple[float, float]:
+    """``(low, high)`` of a prompt axis [tokens]: ``prompt=(low, high)``, or 16 tokens to the
+    model's context limit."""
+    return _axis_range("prompt", prompt, (PROMPT_AXIS_LOW, float(model.context_limit)), "tokens")
+
+
+def _crossover_note(tokens: float) -> str:
+    return "never compute-bound" if not math.isfinite(tokens) else f"P ≈ {tokens:,.0f}"
+
+
+class PrefillPanels:
+    """Time to first token (first axes) and the cost of an input and an output token (second
+    axes), against the prompt length; built once, redrawn in place by :meth:`update`.
+
+    First axes' lines (by ``gid``): ``ttft-memory``, ``ttft-compute``, ``ttft-total`` [ms], one
+    prompt per pass on an idle replica. Second: ``input-cost`` (GPU-µs per input token, passes
+    of ``prefill_batch`` prompts), ``output-cost`` (GPU-µs per output token at
+    ``decode_batch`` and a context of the prompt length). A dashed line marks the crossover
+    prompt; a point marks the chosen prompt on every curve.
+    """
+
+    def __init__(
+        self,
+        ax_ttft: Axes,
+        ax_cost: Axes,
+        *,
+        legend: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """``legend``: keyword arguments of ``Axes.legend`` for each panel (placement)."""
+        self.axes = (ax_ttft, ax_cost)
+        style_axes(ax_ttft, PROMPT_LABEL, TTFT_LABEL, logy=True)
+        style_axes(ax_cost, PROMPT_LABEL, COST_LABEL, logy=True)
+        spec = {
+            "ttft-memory": (ax_ttft, "memory time (weights + KV)", TERM_STYLE["weights"]),
+            "ttft-compute": (ax_ttft, "compute time", TERM_STYLE["compute"]),
+            "ttft-total": (ax_ttft, "time to first token", TERM_STYLE["total"]),
+            "input-cost": (ax_cost, "input token", TERM_STYLE["total"]),
+            "output-cost": (ax_cost, "output token", {**TERM_STYLE["kv"], "linewidth": 2.2}),
+        }
+        self.lines = {
+            gid: ax.plot([], [], label=label, gid=gid, zorder=3, **style)[0]
+            for gid, (ax, label, style) in spec.items()
+        }
+        self.regions = RegionShading(ax_ttft)
+        self.cross = ax_ttft.axvline(
+            1, color=PALETTE["purple"], linewidth=1.3, linestyle="--", gid="crossover"
+        )
+        self.cross_text = ax_ttft.text(
+            1,
+            0.5,
+            "",
+            transform=ax_ttft.get_xaxis_transform(),
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            color=PALETTE["purple"],
+            gid="crossover-label",
+            bbox=LABEL_BOX,
+        )
+        (self.points,) = ax_ttft.plot(
+            [],
+            [],
+            "o",
+            color=PALETTE["black"],
+            markerfacecolor="white",
+            markersize=6,
+            markeredgewidth=1.6,
+            zorder=5,
+            gid="prompt-marker",
+        )
+        (self.cost_points,) = ax_cost.plot(
+            [],
+            [],
+            "o",
+            color=PALETTE["black"],
+            markerfacecolor="white",
+            markersize=6,
+            markeredgewidth=1.6,
+            zorder=5,
+            gid="prompt-marker-cost",
+        )
+        self.legend_places = legend or (
+            {"loc": "lower right", "framealpha": 0.9},
+            {"loc": "lower left", "framealpha": 0.9},
+        )
+
+    def update(
+        self,
+        model: Model,
+        hw: Hardware,
+        prompts: np.ndarray,
+        precision: str = "bf16",
+        gpus: int = 1,
+        *,
+        decode_batch: float = 256.0,
+        prefill_batch: float = 1.0,
+        marker: float | None = None,
+        assume: Assumptions = FIRST_ORDER,
+        kv_precision: str = "bf16",
+        ylims: tuple[tuple[float, float], tuple[float, float]] | None = None,
+        legend_details: bool = True,
+    ) -> dict[str, float]:
+        """Recompute every line at ``prompts`` [tokens]; mark the prompt ``marker``.
+
+        Returns the crossover prompt and, at ``marker`` (if given), the time to first token
+        [s] and the GPU-seconds of an input and an output token. ``ylims`` fixes both y axes
+        (ms, then GPU-µs; default: fitted to the data, whole decades); ``legend_details``
+        puts the batches in the legend (the explorer shows them beside the chart instead).
+        """
+        kw = {"kv_precision": kv_precision, "assume": assume}
+        ms, us = MILLISECONDS_PER_SECOND, MICROSECONDS_PER_SECOND
+        t_mem, t_comp = (
+            np.asarray(t) for t in pf.prefill_terms(model, hw, prompts, 1.0, precision, gpus, **kw)
+        )
+        total = np.maximum(t_mem, t_comp)
+        per_input = np.asarray(
+            pf.cost_per_input_token(model, hw, prompts, prefill_batch, precision, **kw)
+        )
+        per_output = np.asarray(
+            rl.cost_per_token(model, hw, decode_batch, prompts, precision, **kw)
+        )
+        self.lines["ttft-memory"].set_data(prompts, t_mem * ms)
+        self.lines["ttft-compute"].set_data(prompts, t_comp * ms)
+        self.lines["ttft-total"].set_data(prompts, total * ms)
+        self.lines["input-cost"].set_data(prompts, per_input * us)
+        self.lines["output-cost"].set_data(prompts, per_output * us)
+        if legend_details:
+            pass_note = "" if prefill_batch == 1 else f" ({prefill_batch:g} prompts a pass)"
+            self.lines["input-cost"].set_label(f"input token{pass_note}")
+            self.lines["output-cost"].set_label(f"output token (decode B = {decode_batch:,.0f})")
+        for ax, place in zip(self.axes, self.legend_places, strict=True):
+            ax.legend(**{"fontsize": 8.5, **place})
+        low, high = float(prompts[0]), float(prompts[-1])
+        cross = pf.prefill_crossover_tokens(model, hw, precision, **kw)
+        self.regions.update(cross, low, high)
+        self.regions.labels["memory"].set_text("memory-bound" if cross > low else "")
+        self.regions.labels["compute"].set_text("compute-bound" if cross < high else "")
+        shown = low <= cross <= high
+        self.cross.set_visible(shown)
+        self.cross.set_xdata([cross, cross])
+        self.cross_text.set_visible(shown)
+        self.cross_text.set_x(cross / 1.1)
+        self.cross_text.set_text(f"crossover\n{_crossover_note(cross)}")
+        ttft_ax, cost_ax = self.axes
+        for ax in self.axes:
+            ax.set_xlim(low, high)
+        if ylims is None:
+            ttft_ax.set_ylim(*log_limits([total * ms, t_comp * ms], headroom=3.0))
+            cost_ax.set_ylim(*log_limits([per_input * us, per_output * us], headroom=3.0))
+        else:
+            ttft_ax.set_ylim(*ylims[0])
+            cost_ax.set_ylim(*ylims[1])
+        out = {"crossover_tokens": cross}
+        if marker is None:
+            self.points.set_data([], [])
+            self.cost_points.set_data([], [])
+            return out
+        at = float(marker)
+        ttft = float(np.max(pf.prefill_terms(model, hw, at, 1.0, precision, gpus, **kw)))
+        inp = float(pf.cost_per_input_token(model, hw, at, prefill_batch, precision, **kw))
+        outp = float(rl.cost_per_token(model, hw, decode_batch, at, precision, **kw))
+        self.points.set_data([at], [ttft * ms])
+        self.cost_points.set_data([at, at], [inp * us, outp * us])
+        return {**out, "ttft_s": ttft, "input_gpu_s": inp, "output_gpu_s": outp}
+
+
+def prefill_chart(
+    model: Model,
+    hw: Hardware,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    prompt: tuple[float, float] | None = None,
+    decode_batch: float = 256.0,
+    prefill_batch: float = 1.0,
+    marker: float | None = None,
+    assume: Assumptions = FIRST_ORDER,
+    kv_precision: str = "bf16",
+) -> Figure:
+    """Time to first token [ms] (top) and GPU-µs per input and per output token (bottom)
+    against the prompt length, with the crossover where prefill turns compute-bound.
+
+    Top: one prompt prefilled alone on a replica of ``gpus`` accelerators. Bottom: an input
+    token of passes of ``prefill_batch`` prompts (:func:`tokenmath.prefill.cost_per_input_token`)
+    beside an output token decoded at ``decode_batch`` with the prompt as context
+    (:func:`tokenmath.roofline.cost_per_token`); the gap is the output/input cost ratio.
+    ``prompt=(low, high)`` sets the axis (default 16 tokens to the context limit);
+    ``marker`` marks one prompt length. ``assume``: a :class:`~tokenmath.assumptions.Assumptions`.
+    """
+    _check_model_hw(model, hw)
+    gpus = _whole_gpus("gpus", gpus)
+    low, high = prompt_range(prompt, model)
+    # the two panels stacked at the column's width, so that their text keeps its size
+    fig = new_figure(PREFILL_FIGSIZE)
+    ax_ttft, ax_cost = fig.subplots(2, 1)
+    panels = PrefillPanels(ax_ttft, ax_cost)
+    panels.update(
+        model,
+        hw,
+        np.geomspace(low, high, GRID_POINTS),
+        precision,
+        gpus,
+        decode_batch=decode_batch,
+        prefill_batch=prefill_batch,
+        marker=marker,
+        assume=assume,
+        kv_precision=kv_precision,
+    )
+    ax_ttft.set_title("time to first token (one prompt, idle replica)", fontsize=10)
+    ax_cost.set_title("cost of an input and an output token", fontsize=10)
+    fig.suptitle(_prefill_title(model, hw, precision, gpus), fontsize=10.5)
+    return fig
+
+
+def _prefill_title(model: Model, hw: Hardware, precision: str, gpus: int) -> str:
+    prec = check_precision(precision)
+    shown = prec.upper()
+    if prec == "native":
+        shown = f"native weights ({compute_precision(model, hw, prec).upper()} arithmetic)"
+    return f"{model.name} on {gpus} x {hw.name}, {shown}"
+
+
+def _check_prefill_cases(cases: Sequence[PrefillCase]) -> list[PrefillCase]:
+    items = list(cases) if isinstance(cases, Iterable) else []
+    if not items:
+        raise ValueError(f"cases must hold at least one tm.plots.PrefillCase; got {cases!r}")
+    for i, case in enumerate(items):
+        if not isinstance(case, PrefillCase):
+            raise ValueError(
+                f"cases[{i}] must be a tm.plots.PrefillCase(label, model, hw, precision, "
+                f"gpus); got {case!r}"
+            )
+        _check_model_hw(case.model, case.hw)
+        _whole_gpus(f"cases[{i}].gpus", case.gpus)
+    return items
+
+
+def ttft_chart(
+    cases: Sequence[PrefillCase],
+    *,
+    prompt: tuple[float, float] | None = None,
+    assume: Assumptions = FIRST_ORDER,
+    kv_precision: str = "bf16",
+    ax: Axes | None = None,
+) -> Figure:
+    """Time to first token [ms] against prompt length for several cases, one prompt on an
+    idle replica each, with a point where each turns compute-bound.
+
+    Each curve runs to its model's context limit. ``prompt=(low, high)`` sets the axis
+    [tokens] (default 16 to the longest limit); ``assume``: a
+    :class:`~tokenmath.assumptions.Assumptions`.
+    """
+    cases = _check_prefill_cases(cases)
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    longest = max(cases, key=lambda c: c.model.context_limit).model
+    low, high = prompt_range(prompt, longest)
+    prompts = np.geomspace(low, high, GRID_POINTS)
+    fig, ax = _figure_and_axes(ax)
+    style_axes(ax, PROMPT_LABEL, TTFT_LABEL, logy=True)
+    curves = []
+    for i, case in enumerate(cases):
+        color = PALETTE[CASE_COLORS[i % len(CASE_COLORS)]]
+        held = prompts[prompts <= case.model.context_limit]
+        args = (case.model, case.hw)
+        t = np.asarray(pf.prefill_time(*args, held, 1.0, case.precision, case.gpus, **kw))
+        cross = pf.prefill_crossover_tokens(*args, case.precision, **kw)
+        ax.plot(
+            held,
+            t * MILLISECONDS_PER_SECOND,
+            color=color,
+            linestyle=CASE_STYLES[i % len(CASE_STYLES)],
+            linewidth=2.0,
+            gid=f"ttft-{i}",
+            label=f"{case.label} (compute-bound past {_crossover_note(cross)})",
+        )
+        if math.isfinite(cross) and held.size and held[0] <= cross <= held[-1]:
+            at = pf.prefill_time(*args, cross, 1.0, case.precision, case.gpus, **kw)
+            ax.plot(
+                [cross],
+                [at * MILLISECONDS_PER_SECOND],
+                "o",
+                color=color,
+                markersize=7,
+                gid=f"ttft-{i}-crossover",
+            )
+        curves.append(t * MILLISECONDS_PER_SECOND)
+    ax.set_xlim(low, high)
+    ax.set_ylim(*log_limits(curves, headroom=3.0))
+    ax.legend(fontsize=8.5, loc="upper left", framealpha=0.9)
+    return fig
+
+
 # --------------------------------------------------------------------------- refinements
 
 #: Batch axis of the expert-reads panel [sequences].
@@ -1906,6 +2221,94 @@ def _context_panel(ax, quantity, models, hw, precision, refined, contexts, color
         ax.set_ylim(top=min(ax.get_ylim()[1], 1e6))
     ax.legend(fontsize=8, loc="upper left", framealpha=0.9)
     ax.set_title(title, fontsize=9.5)
+
+
+# --------------------------------------------------------------------------- against the data
+
+#: How the three model values of a comparison are drawn on the measured-over-model chart.
+RATIO_STYLE: dict[str, dict[str, Any]] = {
+    "first_order": {"marker": "o", "color": PALETTE["blue"], "label": "first-order bound"},
+    "refined": {"marker": "^", "color": PALETTE["orange"], "label": "refined bound"},
+    "calibrated": {"marker": "s", "color": PALETTE["green"], "label": "calibrated prediction"},
+}
+
+
+def _check_comparisons(comparisons: Sequence[Any]) -> list[Any]:
+    items = list(comparisons) if not isinstance(comparisons, str) else []
+    needed = ("label", "kind", "ratio_first_order", "ratio_refined", "ratio_calibrated")
+    if not items or not all(all(hasattr(c, n) for n in needed) for c in items):
+        raise ValueError(
+            "comparisons must be a non-empty sequence of tokenmath.reconcile.Comparison "
+            f"(from tokenmath.reconcile.compare()); got {comparisons!r:.80}"
+        )
+    return items
+
+
+def measured_over_model_chart(comparisons: Sequence[Any]) -> Figure:
+    """Each measurement against the model: measured speed over the first-order and refined
+    bounds (left panel; at most 1 where a bound holds), and the residual of the calibrated
+    prediction, measured over calibrated minus one, in percent (right panel), at the
+    column's width.
+
+    ``comparisons`` are :class:`tokenmath.reconcile.Comparison` records (one row each, top
+    to bottom in the given order). Estimated and simulated figures are drawn hollow.
+    """
+    items = _check_comparisons(comparisons)
+    rows = np.arange(len(items))[::-1]
+    height = 0.19 * len(items) + 1.6
+    fig = new_figure((FIGSIZE[0], height), constrained=False)  # fixed margins: fast
+    left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+    fig.subplots_adjust(left=0.3, right=0.98, top=1 - 0.25 / height, bottom=1.1 / height)
+    fig.subplots_adjust(wspace=0.06)
+    style_axes(left, "measured / bound (speed)", "", logx=False)
+    style_axes(right, "measured / calibrated − 1 [%]", "", logx=False)
+    hollow = np.array([c.kind != "measured" for c in items])
+    for name in ("first_order", "refined", "calibrated"):
+        ratios = np.array([getattr(c, f"ratio_{name}") for c in items], dtype=float)
+        ax = right if name == "calibrated" else left
+        x = 100.0 * (ratios - 1.0) if name == "calibrated" else ratios
+        style = RATIO_STYLE[name]
+        for mask, face in ((~hollow, style["color"]), (hollow, "white")):
+            ax.plot(
+                x[mask],
+                rows[mask],
+                linestyle="none",
+                marker=style["marker"],
+                markersize=4.5,
+                markerfacecolor=face,
+                markeredgecolor=style["color"],
+                label=style["label"] if face != "white" else None,
+                gid=f"ratio-{name}" + ("-hollow" if face == "white" else ""),
+            )
+    left.axvline(1.0, color=PALETTE["black"], linewidth=1.2, gid="bound-line")
+    left.text(1.0, rows.max() + 0.9, "bound ", fontsize=8, ha="right", va="bottom")
+    left.set_xlim(0.0, 1.08)
+    right.axvline(0.0, color=PALETTE["black"], linewidth=1.2, gid="calibrated-line")
+    spread = max(
+        abs(100.0 * (float(c.ratio_calibrated) - 1.0))
+        for c in items
+        if np.isfinite(c.ratio_calibrated)
+    )
+    right.set_xlim(-1.1 * spread - 5, 1.1 * spread + 5)
+    left.set_yticks(rows, [c.label for c in items], fontsize=8)
+    left.set_ylim(-0.8, rows.max() + 1.6)
+    handles = [
+        Line2D([], [], linestyle="none", marker=st["marker"], color=st["color"], label=st["label"])
+        for st in RATIO_STYLE.values()
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markerfacecolor="white",
+            markeredgecolor=PALETTE["grey"],
+            label="estimated or simulated figure",
+        )
+    )
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    return fig
 
 
 register_ipython_png()  # in a notebook: PNGs through BookFigure._repr_png_, even after %matplotlib

@@ -53,7 +53,7 @@ def _routed(
 
 
 _LLAMA_SRC = (
-    "meta-llama/llama-models models/sku_list.py @364ed4e (arch_args: layers, heads, KV heads)",
+    "meta-llama/llama-models models/sku_list.py @364ed4e (arch_args: dim, layers, heads, KV heads)",
     "meta-llama/llama-models models/llama3_1/MODEL_CARD.md (128K context)",
     "parameter count computed from that architecture (Meta reports 8B / 70B / 405B)",
 )
@@ -72,6 +72,8 @@ MODELS: tuple[Model, ...] = (
         routed_experts=256,
         experts_per_token=8,
         native_precision="fp8",
+        hidden_size=7168,
+        moe_layers=58,
         sources=(
             "deepseek-ai/DeepSeek-V3 README.md §3 (671B total, 37B activated, 128K context, "
             "FP8 weights released)",
@@ -94,6 +96,8 @@ MODELS: tuple[Model, ...] = (
         routed_experts=256,
         experts_per_token=8,
         native_precision="fp8",
+        hidden_size=7168,
+        moe_layers=58,
         sources=(
             "deepseek-ai/DeepSeek-R1 README.md (671B / 37B / 128K; built on DeepSeek-V3-Base, "
             "same architecture and FP8 weights)",
@@ -111,6 +115,8 @@ MODELS: tuple[Model, ...] = (
         routed_experts=384,
         experts_per_token=8,
         native_precision="fp8",
+        hidden_size=7168,
+        moe_layers=60,
         sources=(
             "MoonshotAI/Kimi-K2 README.md §2 Model Summary (1T total, 32B activated, 61 layers "
             "with 1 dense, 64 attention heads, 384 experts, 8 selected, expert hidden 2048, "
@@ -128,6 +134,7 @@ MODELS: tuple[Model, ...] = (
         active_params=8.03e9,
         attention=(_gqa(32, 8, 128, query_heads=32),),
         context_limit=128 * K,
+        hidden_size=4096,
         sources=_LLAMA_SRC,
     ),
     Model(
@@ -137,6 +144,7 @@ MODELS: tuple[Model, ...] = (
         active_params=70.55e9,
         attention=(_gqa(80, 8, 128, query_heads=64),),
         context_limit=128 * K,
+        hidden_size=8192,
         sources=_LLAMA_SRC,
     ),
     Model(
@@ -146,6 +154,7 @@ MODELS: tuple[Model, ...] = (
         active_params=405.85e9,
         attention=(_gqa(126, 8, 128, query_heads=128),),
         context_limit=128 * K,
+        hidden_size=16384,
         sources=_LLAMA_SRC,
     ),
     Model(

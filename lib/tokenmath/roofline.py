@@ -16,7 +16,11 @@ For one decode step of ``batch`` sequences, each holding ``context`` tokens, on 
 The KV term sits inside the memory term, as in the seed essay. ``assume=`` switches on
 refinements (:class:`~tokenmath.assumptions.Assumptions`): ``W`` becomes the shared weights plus
 the routed experts a batch is expected to touch; compute gains the attention arithmetic over the
-cache; ``BW`` and ``C`` are scaled by achieved efficiencies. The roofline does not ask whether
+cache; ``BW`` and ``C`` are scaled by achieved efficiencies. With speculative decoding (multi-token
+prediction) each sequence runs ``1 + d`` tokens through the model per step (``d`` drafts: the
+compute and the tokens routed to experts grow by that factor, the weight and cache reads do not)
+and gains ``1 + a`` of them (``a`` accepted drafts), so the cost per token and the throughput
+count ``batch x (1 + a)`` tokens per step. The roofline does not ask whether
 the batch fits in memory: :func:`max_batch` answers that separately. Every function broadcasts
 ``batch`` and ``context`` as numpy arrays; a 0-d result comes back as a plain ``float``.
 Derivations: chapters 2 to 4 of the book, and the chapter on what the first-order model leaves
@@ -109,10 +113,12 @@ def _rates(model: Model, hw: Hardware, precision: str, assume: Assumptions):
 
 
 def _flops_per_sequence(model: Model, context: np.ndarray, assume: Assumptions):
-    """FLOPs per sequence per step: 2 x active, plus attention arithmetic if assumed."""
+    """FLOPs per sequence per step: 2 x active, plus attention arithmetic if assumed, for each
+    of the ``assume.verified_tokens`` tokens the sequence runs through the model."""
     if not assume.attention_flops:
-        return model.flops_per_token()
-    return model.flops_per_token() + np.asarray(attention_flops_per_token(model, context))
+        return assume.verified_tokens * model.flops_per_token()
+    per_token = model.flops_per_token() + np.asarray(attention_flops_per_token(model, context))
+    return assume.verified_tokens * per_token
 
 
 def _weight_bytes(model: Model, precision: str, batch: np.ndarray, assume: Assumptions):
@@ -138,7 +144,7 @@ def _step(
     b, kv_seq = v.broadcast(batch=b_raw, context=kv_seq)
     return _Step(
         batch=b,
-        weight_bytes=_weight_bytes(model, precision, b_raw, assume),
+        weight_bytes=_weight_bytes(model, precision, b_raw * assume.verified_tokens, assume),
         kv_bytes=kv_seq,
         flops=_flops_per_sequence(model, ctx, assume),
         bw=bw,
@@ -187,7 +193,9 @@ def step_time(
     """Seconds per decode step: ``max(T_memory, T_compute)``.
 
     Each sequence in the batch gets one token per step, so this is also the time between
-    two tokens that a user sees (the latency view).
+    two tokens that a user sees (the latency view); with accepted draft tokens
+    (``assume.accepted_tokens``) a step gives ``assume.tokens_per_step`` tokens, and the
+    time per token is this divided by that.
 
     >>> from tokenmath import model, hardware
     >>> round(step_time(model("deepseek-v3"), hardware("h100-sxm"), 1, 0), 3)
@@ -237,10 +245,11 @@ def _per_token_terms(
 ):
     """Weight, KV and compute terms in GPU-s/token (arrays that broadcast together)."""
     st = _step(model, hw, batch, context, precision, kv_precision, assume)
+    per_step = assume.tokens_per_step  # tokens each sequence gains per step
     with v.no_overflow("batch", "context"):
-        weights = (st.weight_bytes / st.bw) / st.batch
-        kv = st.kv_bytes / st.bw
-        compute = st.flops / st.peak
+        weights = (st.weight_bytes / st.bw) / st.batch / per_step
+        kv = st.kv_bytes / st.bw / per_step
+        compute = st.flops / st.peak / per_step
     return weights, kv, compute
 
 
@@ -255,7 +264,7 @@ def cost_per_token(
     kv_precision: str = "bf16",
     assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
-    """GPU-seconds per output token: ``gpus x step_time / batch``.
+    """GPU-seconds per output token: ``gpus x step_time / (batch x tokens per step)``.
 
     Computed as ``max(weights + kv, compute)`` of :func:`cost_terms`, which is the same
     quantity (dividing each term of the step time by ``batch / gpus``); written this way it
@@ -320,7 +329,8 @@ def sweet_spot(
     inf
     """
     t = cost_terms(model, hw, 1.0, context, precision, kv_precision=kv_precision, assume=assume)
-    gap = np.asarray(t.compute) - np.asarray(t.kv)  # GPU-seconds per sequence, compute - KV
+    # GPU-seconds per sequence per step, compute - KV (the terms are per token gained)
+    gap = (np.asarray(t.compute) - np.asarray(t.kv)) * assume.tokens_per_step
     open_ = gap > 0
     safe_gap = np.where(open_, gap, 1.0)
     bw = hw.hbm_bytes_per_s * assume.mem_efficiency
@@ -331,7 +341,7 @@ def sweet_spot(
 
     def memory_minus_compute(batch):
         """Seconds by which the weight read outlasts the batch's net compute; convex in B."""
-        share = routed_share_read(model, batch)
+        share = routed_share_read(model, batch * assume.verified_tokens)
         return model.weight_bytes(precision, share) / bw - batch * safe_gap
 
     bound = np.where(open_, all_weights, 1.0)  # the all-weights crossing brackets the root
@@ -379,14 +389,15 @@ def critical_context(
     """
     peak, bw = _rates(model, hw, precision, assume)
     kv = check_kv_precision(kv_precision)
-    target = model.flops_per_token() / peak  # seconds of weight arithmetic per sequence
+    verified = assume.verified_tokens  # tokens per sequence per step, drafts included
+    target = verified * model.flops_per_token() / peak  # s of weight arithmetic per sequence
 
     def seconds_per_cached_token(g) -> float:
         """How much the KV line outgrows the compute line per token this group attends to."""
         read = g.cache_bytes_per_token(kv) / bw
         if not assume.attention_flops:
             return read
-        return read - g.layers * g.attention_flops_per_token_per_layer / peak
+        return read - verified * g.layers * g.attention_flops_per_token_per_layer / peak
 
     stops = sorted({g.window for g in model.attention if g.window is not None})
     start, held = 0.0, 0.0  # context and KV-minus-attention seconds at the segment's start
@@ -535,7 +546,7 @@ def throughput(
     kv_precision: str = "bf16",
     assume: Assumptions = FIRST_ORDER,
 ) -> float | np.ndarray:
-    """Tokens per second that one replica produces: ``batch / step_time``.
+    """Tokens per second that one replica produces: ``batch x tokens per step / step_time``.
 
     >>> from tokenmath import model, hardware
     >>> round(throughput(model("deepseek-v3"), hardware("h100-sxm"), 64, 0))  # tokens/s
@@ -544,4 +555,5 @@ def throughput(
     t = step_time(
         model, hw, batch, context, precision, gpus, kv_precision=kv_precision, assume=assume
     )
-    return v.scalar_or_array(v.positive("batch", batch) / np.asarray(t))
+    tokens = v.positive("batch", batch) * assume.tokens_per_step
+    return v.scalar_or_array(tokens / np.asarray(t))

@@ -10,7 +10,10 @@ weight read and ``T_compute`` proportional to ``B``. From that:
   ``gpus / cost_floor`` tokens per second (:func:`max_throughput`): reached at the sweet
   spot when the compute line lies above the KV line, approached but never reached otherwise;
 * a replica that serves a steady demand of ``D`` tokens per second runs, by Little's law,
-  at the batch ``B = D x T(B)`` (:func:`batch_for_demand`).
+  at the batch ``B = D x T(B)`` (:func:`batch_for_demand`);
+* a static batch takes one prefill pass and then its decode steps
+  (:func:`static_batch_time`), and a request waits for its prompt's prefill before its first
+  token (:func:`time_to_first_token`), both with :mod:`tokenmath.prefill`.
 
 Every function takes the keyword arguments ``kv_precision`` and ``assume`` of
 :mod:`tokenmath.roofline`. Where expected expert reads make the weight traffic grow with the
@@ -33,6 +36,7 @@ import numpy as np
 
 from . import _validate as v
 from .assumptions import FIRST_ORDER, Assumptions
+from .prefill import _prompt_and_cached, decode_contexts, mixed_step_time, prefill_time
 from .roofline import (
     _bisect_root,
     cost_floor,
@@ -45,6 +49,7 @@ from .specs import Hardware, Model, routed_share_read
 
 __all__ = [
     "FastTier",
+    "StaticBatchPhases",
     "batch_for_cost",
     "batch_for_demand",
     "batch_for_step_time",
@@ -54,6 +59,9 @@ __all__ = [
     "premium_over_floor",
     "replicas_needed",
     "slowdown_at_sweet_spot",
+    "static_batch_phases",
+    "static_batch_time",
+    "time_to_first_token",
 ]
 
 # Relative slack when dividing demand by a replica's capacity, so that a demand of exactly
@@ -61,6 +69,8 @@ __all__ = [
 _REL_TOL = 1e-12
 # Replica counts are returned as 64-bit integers; beyond this the count would not be exact.
 _MAX_REPLICAS = 1e15
+# Most chunked-prefill steps one time to first token sums (a bound on the work array).
+_MAX_CHUNK_STEPS = 100_000
 
 
 class FastTier(NamedTuple):
@@ -75,7 +85,9 @@ class FastTier(NamedTuple):
 
 
 class _Branches(NamedTuple):
-    """Batch-1 cost terms as arrays [GPU-s], and the weight read as a function of batch."""
+    """Batch-1 cost terms as arrays [GPU-s per token gained], and the weight read as a
+    function of batch. Times a step's tokens per sequence (``assume.tokens_per_step``) they
+    are the GPU-seconds of one step."""
 
     weights: np.ndarray  # all-weights read, GPU-seconds per step
     kv: np.ndarray  # GPU-seconds per sequence
@@ -83,9 +95,11 @@ class _Branches(NamedTuple):
     expected: bool  # True when the weight read grows with the batch
 
     def weight_read(self, model: Model, hw: Hardware, precision: str, assume, batch):
-        """GPU-seconds to read the weights one step of ``batch`` sequences touches."""
-        share = routed_share_read(model, batch)
-        return model.weight_bytes(precision, share) / (hw.hbm_bytes_per_s * assume.mem_efficiency)
+        """GPU-seconds to read the weights one step of ``batch`` sequences touches, per token
+        each sequence gains (``assume.tokens_per_step``), like the other terms."""
+        share = routed_share_read(model, batch * assume.verified_tokens)
+        bw = hw.hbm_bytes_per_s * assume.mem_efficiency
+        return model.weight_bytes(precision, share) / bw / assume.tokens_per_step
 
 
 def _branches(model, hw, context, precision, kv_precision, assume) -> _Branches:
@@ -115,7 +129,9 @@ def latency_floor(
     sequence's KV cache (or computes, if that takes longer). No batch is faster, because
     step time never falls as the batch grows; and at context 0 in the first-order model it
     is the weight read alone, ``weight bytes / (gpus x BW)``. Only more bandwidth (more GPUs
-    per replica, faster memory, fewer bytes per weight) lowers it.
+    per replica, faster memory, fewer bytes per weight) lowers it, or accepted draft tokens
+    (``assume.accepted_tokens``): a step then gives ``assume.tokens_per_step`` tokens, and
+    the time per token is the step divided by that.
 
     >>> from tokenmath import model, hardware
     >>> m, hw = model("deepseek-v3"), hardware("h100-sxm")
@@ -124,9 +140,10 @@ def latency_floor(
     >>> round(latency_floor(m, hw, gpus=8) * 1e3, 1)    # ms, on an 8-GPU replica
     50.1
     """
-    return step_time(
+    step = step_time(
         model, hw, 1.0, context, precision, gpus, kv_precision=kv_precision, assume=assume
     )
+    return v.scalar_or_array(np.asarray(step) / assume.tokens_per_step)
 
 
 def max_throughput(
@@ -193,7 +210,9 @@ def batch_for_demand(
 
     Each step produces one token for each of the ``B`` sequences in ``T(B)`` seconds, so a
     replica keeps up with a demand ``D`` when ``B / T(B) = D``, that is ``B = D x T(B)``
-    (Little's law: sequences in service = arrival rate x time in service). In the
+    (Little's law: sequences in service = arrival rate x time in service); with accepted
+    draft tokens a step gives ``assume.tokens_per_step`` tokens per sequence, and
+    ``B x tokens per step / T(B) = D``. In the
     first-order model the solution lies on the memory branch,
     ``T(B) = (t_w + B t_kv) / gpus`` with ``t_w`` and ``t_kv`` the weight and KV terms of
     :func:`tokenmath.roofline.cost_terms`, and in closed form::
@@ -438,12 +457,13 @@ def batch_for_step_time(
         if br.expected
         else br.weights
     )
+    per_step = assume.tokens_per_step / n_gpus  # per-token GPU-seconds -> seconds of a step
     budget, weights_s, kv_s, compute_s, least_s = np.broadcast_arrays(
         target,
-        br.weights / n_gpus,
-        br.kv / n_gpus,
-        br.compute / n_gpus,
-        np.asarray(least_weights) / n_gpus,
+        br.weights * per_step,
+        br.kv * per_step,
+        br.compute * per_step,
+        np.asarray(least_weights) * per_step,
     )
     # with a cache the weight read alone leaves room for no sequence; without one the step
     # time is flat at the weight read up to the sweet spot
@@ -470,19 +490,21 @@ def _expected_memory_batch(model, hw, precision, assume, br, budget, kv_s, n_gpu
     read is >= 0, so ``budget / kv`` brackets the answer for a bisection.
     """
     bw = hw.hbm_bytes_per_s * assume.mem_efficiency
+    per_step = assume.tokens_per_step / n_gpus  # per-token GPU-seconds -> seconds of a step
     shared_s = model.weight_bytes(precision, 0.0) / bw / n_gpus
-    routed_s = np.asarray(br.weights) / n_gpus - shared_s
+    routed_s = np.asarray(br.weights) * per_step - shared_s
     share = (budget - shared_s) / routed_s
     miss = 1.0 - model.experts_per_token / model.routed_experts
     with np.errstate(divide="ignore", invalid="ignore"):
-        no_cache = np.where(share >= 1.0, np.inf, np.log1p(-np.minimum(share, 1.0)) / np.log(miss))
+        routed_tokens = np.log1p(-np.minimum(share, 1.0)) / np.log(miss)
+        no_cache = np.where(share >= 1.0, np.inf, routed_tokens / assume.verified_tokens)
     if not np.any(kv_s > 0):
         return no_cache
     safe_kv = np.where(kv_s > 0, kv_s, 1.0)
 
     def over_budget(batch):
         """Seconds by which the memory branch at ``batch`` falls short of ``budget``."""
-        read = br.weight_read(model, hw, precision, assume, batch) / n_gpus
+        read = br.weight_read(model, hw, precision, assume, batch) * per_step
         return budget - (read + batch * safe_kv)
 
     # Reading every weight is slowest, reading none but the shared ones or ignoring the cache
@@ -532,3 +554,177 @@ def slowdown_at_sweet_spot(
     at_spot = np.asarray(step_time(model, hw, np.where(finite, spot, 1.0), ctx, precision, **kw))
     at_one = np.asarray(latency_floor(model, hw, ctx, precision, **kw))
     return v.scalar_or_array(np.where(finite, at_spot / at_one, math.inf))
+
+
+# --- A static batch, end to end ------------------------------------------------------------
+
+
+class StaticBatchPhases(NamedTuple):
+    """Seconds of the two phases of a static batch: one prefill pass, then the decode steps."""
+
+    prefill: float | np.ndarray
+    decode: float | np.ndarray
+
+
+def static_batch_phases(
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    input_tokens: v.ArrayLike,
+    output_tokens: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    first_token_from_prefill: bool = True,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> StaticBatchPhases:
+    """Prefill and decode seconds of one static batch (see :func:`static_batch_time`)."""
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    contexts, steps = decode_contexts(
+        input_tokens, output_tokens, first_token_from_prefill=first_token_from_prefill
+    )
+    sequences = v.positive("batch", batch)
+    prefill_s = np.asarray(prefill_time(model, hw, input_tokens, sequences, precision, gpus, **kw))
+    if contexts.shape[-1] == 0:  # one output token each, all from the prefill pass
+        decode_s = np.zeros(np.broadcast_shapes(sequences.shape, contexts.shape[:-1]))
+    else:
+        per_step = np.asarray(
+            step_time(model, hw, sequences[..., None], contexts, precision, gpus, **kw)
+        )
+        # with accepted drafts each step writes tokens_per_step tokens: fewer steps, each
+        # at the contexts the tokens it writes would have read (summed per token, divided)
+        decode_s = np.sum(per_step * steps, axis=-1) / assume.tokens_per_step
+    prefill_s, decode_s = np.broadcast_arrays(prefill_s, decode_s)
+    return StaticBatchPhases(v.scalar_or_array(prefill_s), v.scalar_or_array(decode_s))
+
+
+def static_batch_time(
+    model: Model,
+    hw: Hardware,
+    batch: v.ArrayLike,
+    input_tokens: v.ArrayLike,
+    output_tokens: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    first_token_from_prefill: bool = True,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> float | np.ndarray:
+    """Seconds to serve one static batch end to end: prefill every prompt, then decode.
+
+    ``batch`` requests of ``input_tokens`` prompt tokens each are prefilled in one pass
+    (:func:`tokenmath.prefill.prefill_time`), then decoded together until each has
+    ``output_tokens`` tokens (whole numbers >= 1). With ``first_token_from_prefill`` (the
+    default, as in vLLM) the prefill pass's last logits give output token 1, so
+    ``output_tokens - 1`` decode steps follow, at contexts ``input_tokens``,
+    ``input_tokens + 1``, ..., ``input_tokens + output_tokens - 2`` (the cache each step
+    reads before adding its token; :func:`tokenmath.prefill.decode_contexts`). With
+    ``False``, ``output_tokens`` decode steps from context ``input_tokens``. Each step is
+    :func:`tokenmath.roofline.step_time` of the whole batch; the steps are summed in one
+    vectorised call. With accepted draft tokens (``assume.accepted_tokens``) each step
+    writes ``assume.tokens_per_step`` tokens per sequence, so the sum over tokens is divided
+    by that. ``batch``, ``input_tokens`` and ``output_tokens`` broadcast.
+
+    This is how batch sweeps such as vLLM's benchmark are timed (throughput = ``batch x
+    output_tokens / static_batch_time``). A server may split a large prefill into several
+    passes (each re-reading the weights) and queues batches that do not fit in memory; the
+    roofline does neither (compare :func:`tokenmath.roofline.max_batch`).
+
+    >>> from tokenmath import model, hardware
+    >>> m, hw = model("llama-3.1-70b"), hardware("h100-sxm")
+    >>> t = static_batch_time(m, hw, 64, 2035, 300, gpus=4)
+    >>> round(t, 2), round(64 * 300 / t)          # seconds; output tokens per second
+    (8.81, 2178)
+    """
+    phases = static_batch_phases(
+        model,
+        hw,
+        batch,
+        input_tokens,
+        output_tokens,
+        precision,
+        gpus,
+        first_token_from_prefill=first_token_from_prefill,
+        kv_precision=kv_precision,
+        assume=assume,
+    )
+    return v.scalar_or_array(np.asarray(phases.prefill) + np.asarray(phases.decode))
+
+
+# --- Time to first token -------------------------------------------------------------------
+
+
+def time_to_first_token(
+    model: Model,
+    hw: Hardware,
+    prompt_tokens: v.ArrayLike,
+    precision: str = "bf16",
+    gpus: int = 1,
+    *,
+    cached_tokens: v.ArrayLike = 0,
+    chunk_tokens: float | None = None,
+    decode_batch: v.ArrayLike = 0,
+    decode_context: v.ArrayLike = 0,
+    queue_s: v.ArrayLike = 0.0,
+    kv_precision: str = "bf16",
+    assume: Assumptions = FIRST_ORDER,
+) -> float | np.ndarray:
+    """Seconds from a request's arrival to its first output token.
+
+    ``queue_s`` (the queueing, not modelled here: what the caller assumes) plus the steps
+    that prefill the prompt's ``prompt_tokens - cached_tokens`` new tokens. The last of
+    those steps gives the first token (its last position's logits). Each step is a
+    :func:`tokenmath.prefill.mixed_step_time`: a chunk of the prompt, past what is cached
+    or already computed, sharing the step with a decode batch of ``decode_batch`` sequences
+    at ``decode_context`` (0: an idle server). ``chunk_tokens=None`` prefills the whole
+    prompt in one step; a number splits it into chunks of at most that many tokens
+    (chunked prefill), each step re-reading the weights and the decode batch's caches.
+
+    Queueing is left to the caller because it depends on the load: a request that arrives
+    at a random moment while steps of ``T`` seconds run waits ``T/2`` on average for the
+    step in flight, and one behind other prompts waits for their prefills.
+
+    >>> from tokenmath import model, hardware
+    >>> m, hw = model("llama-3.1-70b"), hardware("h100-sxm")
+    >>> round(time_to_first_token(m, hw, 2000, gpus=4) * 1e3)    # ms, idle server
+    71
+    >>> round(time_to_first_token(m, hw, 2000, gpus=4, chunk_tokens=512, decode_batch=64,
+    ...                           decode_context=2000) * 1e3)    # ms, chunks beside decoding
+    80
+    """
+    kw = {"kv_precision": kv_precision, "assume": assume}
+    n_gpus = v.gpu_count(gpus)
+    prompt, cached = _prompt_and_cached(prompt_tokens, cached_tokens)
+    wait = v.non_negative("queue_s", queue_s)
+    new = prompt - cached
+    if chunk_tokens is None:
+        chunk = new  # the whole prompt in one step
+    else:
+        chunk = np.full_like(new, v.positive_scalar("chunk_tokens", chunk_tokens))
+    steps = np.ceil(new / chunk)
+    longest = int(steps.max()) if steps.size else 0
+    if longest > _MAX_CHUNK_STEPS:
+        raise ValueError(
+            f"chunk_tokens must split the prompt into at most {_MAX_CHUNK_STEPS:,} steps; got "
+            f"{longest:,} steps of {float(chunk.flat[0]):g} tokens"
+        )
+    k = np.arange(longest, dtype=float)
+    done = cached[..., None] + k * chunk[..., None]  # tokens in the cache before step k
+    runs = k < steps[..., None]
+    size = np.where(runs, np.minimum(prompt[..., None] - done, chunk[..., None]), 1.0)
+    times = np.asarray(
+        mixed_step_time(
+            model,
+            hw,
+            size,
+            np.asarray(decode_batch)[..., None] if np.ndim(decode_batch) else decode_batch,
+            np.asarray(decode_context)[..., None] if np.ndim(decode_context) else decode_context,
+            precision,
+            n_gpus,
+            chunk_cached_tokens=np.where(runs, done, 0.0),
+            **kw,
+        )
+    )
+    return v.scalar_or_array(wait + np.sum(times * runs, axis=-1))

@@ -48,7 +48,7 @@ BYTES_PER_WEIGHT: Mapping[str, float] = MappingProxyType(
 #: Fields that make a copy of a model dense, as in ``replace(m, total_params=x, **NO_EXPERTS)``,
 #: for a copy whose weights no longer split into shared and routed ones.
 NO_EXPERTS: Mapping[str, float] = MappingProxyType(
-    {"routed_params": 0.0, "routed_experts": 0, "experts_per_token": 0}
+    {"routed_params": 0.0, "routed_experts": 0, "experts_per_token": 0, "moe_layers": 0}
 )
 
 #: The weight precision that means "as the model was released" (see
@@ -217,6 +217,11 @@ class Model:
     ``native_precision`` is the format of the released checkpoint's weights outside the
     routed experts, ``native_expert_precision`` that of the routed experts (empty: the
     same); ``precision="native"`` reads them.
+
+    ``hidden_size`` is the width of the residual stream (``d_model``): the activations one
+    token hands from layer to layer, which is what parallel serving sends between
+    accelerators (:mod:`tokenmath.parallel`). ``moe_layers`` counts the layers with routed
+    experts. Both are 0 where the preset does not give them.
     """
 
     name: str
@@ -232,6 +237,8 @@ class Model:
     experts_per_token: int = 0
     native_precision: str = "bf16"
     native_expert_precision: str = ""
+    hidden_size: int = 0
+    moe_layers: int = 0
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -251,6 +258,12 @@ class Model:
         _check_choice("native_precision", self.native_precision, BYTES_PER_WEIGHT)
         if self.native_expert_precision:
             _check_choice("native_expert_precision", self.native_expert_precision, BYTES_PER_WEIGHT)
+        if self.hidden_size != 0:
+            v.positive_int("hidden_size", self.hidden_size)
+        if self.moe_layers != 0:
+            moe = v.positive_int("moe_layers", self.moe_layers)
+            if self.routed_params == 0:
+                raise ValueError(f"moe_layers must be 0 for a dense model; got {moe}")
 
     def _check_experts(self) -> None:
         routed = v.non_negative_scalar("routed_params", self.routed_params)

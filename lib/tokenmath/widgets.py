@@ -547,3 +547,401 @@ def cost_explorer(model: str = "deepseek-v3", hardware: str = "h100-sxm", **init
     (e.g. ``batch=256, context=4096``). The explorer object is ``box.explorer``.
     """
     return CostExplorer(model, hardware, **initial).box()
+
+
+# =========================================================================================
+# The prefill explorer: time to first token and the price of an input token
+# =========================================================================================
+
+#: Prompts per prefill pass and decode batch: slider ranges as powers of ten.
+PREFILL_BATCH_LOG10_RANGE = (0.0, 3.0)
+DECODE_BATCH_LOG10_RANGE = (0.0, 5.0)
+PROMPT_LOG10_LOW = math.log10(16.0)
+PREFILL_GRID_POINTS = 160
+PREFILL_PRECISIONS = ("bf16", "fp8", "native")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrefillState:
+    """The prefill explorer's controls: what one redraw shows."""
+
+    model: str = "deepseek-v3"
+    hardware: str = "h100-sxm"
+    precision: str = "bf16"
+    prompt: float = 2000.0  # tokens in the prompt
+    prefill_batch: float = 8.0  # prompts per prefill pass
+    decode_batch: float = 256.0  # sequences per decode step
+    usd_per_gpu_hour: float | None = None  # None: the accelerator's preset price
+    gpus: int | None = None  # None: the default replica size for the model and accelerator
+
+
+def check_prefill_state(state: PrefillState) -> None:
+    """Raise ValueError, naming the control, for a combination the explorer cannot draw."""
+    m, hw = model(state.model), hardware(state.hardware)
+    prec = check_precision(state.precision)
+    rl.compute_precision(m, hw, prec)  # raises if the chip lacks the mode
+    prompt = float(state.prompt)
+    if not (math.isfinite(prompt) and 1 <= prompt <= m.context_limit):
+        raise ValueError(
+            f"prompt must be from 1 to {m.name}'s limit of {m.context_limit:,} tokens; "
+            f"got {state.prompt!r}"
+        )
+    for name, log_range in (
+        ("prefill_batch", PREFILL_BATCH_LOG10_RANGE),
+        ("decode_batch", DECODE_BATCH_LOG10_RANGE),
+    ):
+        value, top = float(getattr(state, name)), 10 ** log_range[1]
+        if not (math.isfinite(value) and 1 <= value <= top):
+            raise ValueError(f"{name} must be from 1 to {top:,.0f}; got {value!r}")
+    price = state.usd_per_gpu_hour
+    if price is not None and not 0 <= price <= MAX_USD_PER_GPU_HOUR:
+        raise ValueError(
+            f"usd_per_gpu_hour must be from 0 to {MAX_USD_PER_GPU_HOUR:,.0f}; got {price!r}"
+        )
+    gpus = state.gpus
+    if gpus is not None and not (isinstance(gpus, int) and 1 <= gpus <= MAX_GPUS):
+        raise ValueError(f"gpus must be a whole number from 1 to {MAX_GPUS:,}; got {gpus!r}")
+
+
+def prefill_readouts(state: PrefillState) -> dict[str, Any]:
+    """The prefill explorer's numbers for ``state``, all from the library.
+
+    Keys: ``ttft_ms`` (one prompt alone on an idle replica), ``crossover_tokens``,
+    ``input_usd_per_million``, ``output_usd_per_million``, ``input_gpu_s_per_million``,
+    ``output_gpu_s_per_million``, ``ratio`` (output over input), ``pass_region``
+    (of a pass of ``prefill_batch`` prompts), ``gpus``, ``usd_per_gpu_hour``.
+    """
+    from . import prefill as pf
+
+    m, hw, prec = model(state.model), hardware(state.hardware), state.precision
+    gpus = state.gpus or default_gpus(state.model, state.hardware, prec)
+    price = hw.usd_per_hour if state.usd_per_gpu_hour is None else state.usd_per_gpu_hour
+    prices = pf.token_prices(
+        m,
+        hw,
+        state.prompt,
+        state.decode_batch,
+        state.prompt,
+        prec,
+        gpus,
+        prefill_batch=state.prefill_batch,
+        usd_per_gpu_hour=price,
+    )
+    t_mem, t_comp = pf.prefill_terms(m, hw, state.prompt, state.prefill_batch, prec, gpus)
+    return {
+        "ttft_ms": pf.prefill_time(m, hw, state.prompt, 1.0, prec, gpus)
+        * plots.MILLISECONDS_PER_SECOND,
+        "crossover_tokens": pf.prefill_crossover_tokens(m, hw, prec),
+        "input_usd_per_million": prices.input_usd_per_m,
+        "output_usd_per_million": prices.output_usd_per_m,
+        "input_gpu_s_per_million": prices.input_gpu_s * rl.TOKENS_PER_MILLION,
+        "output_gpu_s_per_million": prices.output_gpu_s * rl.TOKENS_PER_MILLION,
+        "ratio": prices.ratio,
+        "pass_region": rl.REGION_COMPUTE if t_comp >= t_mem else rl.REGION_MEMORY,
+        "gpus": gpus,
+        "usd_per_gpu_hour": price,
+    }
+
+
+def prefill_ylims(m: Any, hw: Any, precision: str, gpus: int) -> tuple[tuple, tuple]:
+    """Fixed y ranges of the two panels for a model, accelerator, precision and replica
+    (ms; GPU-µs): wide enough for every prompt and batch the sliders allow, so that moving
+    a slider never changes an axis (the cached background stays valid)."""
+    from . import prefill as pf
+
+    low, high = 16.0, float(m.context_limit)
+    ms, us = plots.MILLISECONDS_PER_SECOND, plots.MICROSECONDS_PER_SECOND
+    t_low = pf.prefill_terms(m, hw, low, 1.0, precision, gpus)
+    t_high = pf.prefill_time(m, hw, high, 1.0, precision, gpus)
+    ttft = plots.log_limits([np.array([t_low[1] * ms]), np.array([t_high * ms])], headroom=3.0)
+    most_prompts = 10 ** PREFILL_BATCH_LOG10_RANGE[1]
+    cheapest = pf.cost_per_input_token(m, hw, high, most_prompts, precision)
+    dearest = max(
+        pf.cost_per_input_token(m, hw, low, 1.0, precision),
+        rl.cost_per_token(m, hw, 1.0, high, precision),
+    )
+    floor = min(cheapest, rl.cost_floor(m, hw, 0, precision))
+    cost = plots.log_limits([np.array([floor * us]), np.array([dearest * us])], headroom=2.0)
+    return ttft, cost
+
+
+class PrefillFigure:
+    """The two prefill panels, built once; :meth:`render` blits the data over a cached
+    background of axes, ticks, grid and legends, redrawn only when an axis changes."""
+
+    def __init__(self) -> None:
+        self.fig = plots.new_figure(EXPLORER_FIGSIZE, constrained=False, dpi=EXPLORER_DPI)
+        ax_ttft, ax_cost = self.fig.subplots(1, 2)
+        self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.25, top=0.97, wspace=0.22)
+        below = {**LEGEND_BELOW, "ncol": 3, "fontsize": 8.5}
+        self.panels = plots.PrefillPanels(ax_ttft, ax_cost, legend=(below, below))
+        self.title = ""
+        self._background: Any = None
+        self._key: tuple = ()
+        self.background_redraws = 0  # how often an axis changed (for tests and benchmarks)
+
+    def update(self, state: PrefillState, gpus: int) -> None:
+        m, hw, prec = model(state.model), hardware(state.hardware), state.precision
+        prompts = np.geomspace(16.0, float(m.context_limit), PREFILL_GRID_POINTS)
+        self.panels.update(
+            m,
+            hw,
+            prompts,
+            prec,
+            gpus,
+            decode_batch=state.decode_batch,
+            prefill_batch=state.prefill_batch,
+            marker=state.prompt,
+            ylims=prefill_ylims(m, hw, prec, gpus),
+            legend_details=False,
+        )
+        self.title = f"{m.name} on {gpus} x {hw.name}, {prec.upper()}"
+
+    def _dynamic(self) -> list:
+        out = []
+        for ax in self.fig.axes:
+            out += [*ax.patches, *ax.lines, *ax.texts]
+        for artist in out:
+            artist.set_animated(True)
+        return out
+
+    def render(self) -> bytes:
+        """JPEG bytes of the figure as it stands."""
+        artists = self._dynamic()
+        key = tuple(
+            (ax.get_xlim(), ax.get_ylim(), tuple(t.get_text() for t in ax.legend_.get_texts()))
+            for ax in self.fig.axes
+        )
+        canvas = self.fig.canvas
+        if self._background is None or key != self._key:
+            canvas.draw()  # the animated (data) artists are left out
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._key = key
+            self.background_redraws += 1
+        else:
+            canvas.restore_region(self._background)
+        for artist in artists:
+            self.fig.draw_artist(artist)
+        return encode_image(canvas)
+
+
+def _prefill_readout_html(r: dict[str, Any], state: PrefillState) -> str:
+    cross = r["crossover_tokens"]
+    rows = [
+        ("time to first token", f"{plots.format_sig(r['ttft_ms'])} ms (one prompt, idle replica)"),
+        (
+            "prefill turns compute-bound",
+            "never" if not math.isfinite(cross) else f"past {cross:,.0f} tokens in a pass",
+        ),
+        (
+            "a pass of these prompts",
+            f"{plots.format_sig(state.prefill_batch * state.prompt)} tokens: {r['pass_region']}",
+        ),
+        (
+            "input token",
+            f"${plots.format_sig(r['input_usd_per_million'])} per million "
+            f"({plots.format_sig(r['input_gpu_s_per_million'])} GPU-s)",
+        ),
+        (
+            "output token",
+            f"${plots.format_sig(r['output_usd_per_million'])} per million "
+            f"({plots.format_sig(r['output_gpu_s_per_million'])} GPU-s) at decode batch "
+            f"{plots.format_batch(state.decode_batch)}",
+        ),
+        ("output / input", f"{plots.format_sig(r['ratio'])} x"),
+        ("price and replica", f"${r['usd_per_gpu_hour']:.2f} per GPU-hour, {r['gpus']} GPUs"),
+    ]
+    body = "".join(
+        f"<tr><td style='padding-right:1em'>{html.escape(k)}</td>"
+        f"<td><b>{html.escape(v)}</b></td></tr>"
+        for k, v in rows
+    )
+    return f"<table style='font-size:90%'>{body}</table>"
+
+
+class PrefillExplorer:
+    """Controls, figure and readouts of the prefill explorer.
+
+    ``update(**changes)`` applies control values (the names of :class:`PrefillState`),
+    redraws once and returns the readouts (``None`` and a message in the box when the
+    combination is invalid). The widgets call the same method.
+
+    >>> explorer = PrefillExplorer()   # DeepSeek-V3 on 32 H100s
+    >>> round(explorer.update(prompt=100_000)["ttft_ms"] / 1e3, 3)   # seconds
+    0.234
+    """
+
+    def __init__(
+        self, model_name: str = "deepseek-v3", hardware_name: str = "h100-sxm", **initial: Any
+    ) -> None:
+        self.state = PrefillState(
+            model=model(model_name).name, hardware=hardware(hardware_name).name
+        )
+        self.figure = PrefillFigure()
+        self._syncing = False
+        self.last_readouts: dict[str, Any] | None = None
+        self._build_controls()
+        self.update(**initial)
+
+    def _build_controls(self) -> None:
+        style = {"description_width": "130px"}
+        wide = w.Layout(width="360px")
+        self.model_w = w.Dropdown(
+            options=model_names(),
+            value=self.state.model,
+            description="model",
+            style=style,
+            layout=wide,
+        )
+        self.hardware_w = w.Dropdown(
+            options=hardware_names(),
+            value=self.state.hardware,
+            description="accelerator",
+            style=style,
+            layout=wide,
+        )
+        self.precision_w = w.ToggleButtons(
+            options=list(PREFILL_PRECISIONS), value="bf16", description="precision", style=style
+        )
+        self.prompt_w = w.FloatLogSlider(
+            value=self.state.prompt,
+            base=10,
+            min=PROMPT_LOG10_LOW,
+            max=5.0,
+            step=0.02,
+            description="prompt P (tokens)",
+            style=style,
+            layout=wide,
+            readout_format=",.0f",
+        )
+        self.prefill_batch_w = w.FloatLogSlider(
+            value=self.state.prefill_batch,
+            base=10,
+            min=PREFILL_BATCH_LOG10_RANGE[0],
+            max=PREFILL_BATCH_LOG10_RANGE[1],
+            step=0.05,
+            description="prompts per pass",
+            style=style,
+            layout=wide,
+            readout_format=",.0f",
+        )
+        self.decode_batch_w = w.FloatLogSlider(
+            value=self.state.decode_batch,
+            base=10,
+            min=DECODE_BATCH_LOG10_RANGE[0],
+            max=DECODE_BATCH_LOG10_RANGE[1],
+            step=0.02,
+            description="decode batch B",
+            style=style,
+            layout=wide,
+            readout_format=",.0f",
+        )
+        self.price_w = w.BoundedFloatText(
+            value=0.0,
+            min=0.0,
+            max=MAX_USD_PER_GPU_HOUR,
+            step=0.05,
+            description="USD / GPU-hour",
+            style=style,
+        )
+        self.gpus_w = w.BoundedIntText(
+            value=1, min=1, max=MAX_GPUS, description="GPUs / replica", style=style
+        )
+        self.image = w.Image(format=IMAGE_FORMAT, layout=w.Layout(width="100%", max_width="900px"))
+        self.readout_w = w.HTML("")
+        self.title_w = w.HTML("")
+        self.message_w = w.HTML("")
+        self._fields = {
+            self.model_w: "model",
+            self.hardware_w: "hardware",
+            self.precision_w: "precision",
+            self.prompt_w: "prompt",
+            self.prefill_batch_w: "prefill_batch",
+            self.decode_batch_w: "decode_batch",
+            self.price_w: "usd_per_gpu_hour",
+            self.gpus_w: "gpus",
+        }
+        for ctrl in self._fields:
+            ctrl.observe(self._on_control, names="value")
+
+    def _on_control(self, change: dict) -> None:
+        if self._syncing:
+            return
+        key, value = self._fields[change["owner"]], change["new"]
+        extra: dict[str, Any] = {}
+        if key in ("model", "hardware", "precision"):  # a new machine: its own price and size
+            extra = {"usd_per_gpu_hour": None, "gpus": None}
+        if key == "model":
+            extra["prompt"] = min(self.state.prompt, model(value).context_limit)
+        if self.update(**{key: value, **extra}) is None and self.last_readouts is not None:
+            self._sync_controls(self.state, self.last_readouts)
+
+    def _sync_controls(self, state: PrefillState, r: dict[str, Any]) -> None:
+        self._syncing = True
+        try:
+            self.model_w.value = state.model
+            self.hardware_w.value = state.hardware
+            self.precision_w.value = state.precision
+            self.prompt_w.max = math.log10(model(state.model).context_limit)
+            self.prompt_w.value = state.prompt
+            self.prefill_batch_w.value = state.prefill_batch
+            self.decode_batch_w.value = state.decode_batch
+            self.price_w.value = r["usd_per_gpu_hour"]
+            self.gpus_w.value = r["gpus"]
+        finally:
+            self._syncing = False
+
+    def update(self, **changes: Any) -> dict[str, Any] | None:
+        """Apply ``changes`` (fields of :class:`PrefillState`), redraw, return the readouts;
+        an invalid combination leaves the chart as it was, shows why, returns ``None``."""
+        try:
+            state = dataclasses.replace(self.state, **changes)
+            state = dataclasses.replace(
+                state,
+                precision=str(state.precision).lower(),
+                model=model(state.model).name,
+                hardware=hardware(state.hardware).name,
+                prompt=float(state.prompt),
+                prefill_batch=float(state.prefill_batch),
+                decode_batch=float(state.decode_batch),
+            )
+            check_prefill_state(state)
+            r = prefill_readouts(state)
+            self.figure.update(state, r["gpus"])
+            image = self.figure.render()
+        except (ValueError, TypeError) as err:
+            self.message_w.value = (
+                f"<span style='color:#B00020'>Cannot draw this: {html.escape(str(err))}</span>"
+            )
+            return None
+        self.state = state
+        self.image.value = image
+        self.readout_w.value = _prefill_readout_html(r, state)
+        self.title_w.value = f"<b>{html.escape(self.figure.title)}</b>"
+        self.message_w.value = ""
+        self._sync_controls(state, r)
+        self.last_readouts = r
+        return r
+
+    def box(self) -> w.Box:
+        """The whole explorer as one ipywidgets box."""
+        left = w.VBox([self.model_w, self.hardware_w, self.precision_w, self.gpus_w, self.price_w])
+        right = w.VBox([self.prompt_w, self.prefill_batch_w, self.decode_batch_w])
+        box = w.VBox(
+            [w.HBox([left, right]), self.message_w, self.title_w, self.image, self.readout_w]
+        )
+        box.explorer = self
+        return box
+
+
+def prefill_explorer(
+    model: str = "deepseek-v3", hardware: str = "h100-sxm", **initial: Any
+) -> w.Box:
+    """The prefill explorer as an ipywidgets box: model, accelerator, precision, replica
+    size, price, prompt length, prompts per prefill pass and decode batch; time to first
+    token beside the cost of an input and an output token, against the prompt length.
+
+    ``initial`` sets starting values by the names of :class:`PrefillState`; the explorer
+    object is ``box.explorer``. The static twin is :func:`tokenmath.plots.prefill_chart`.
+    """
+    return PrefillExplorer(model, hardware, **initial).box()
