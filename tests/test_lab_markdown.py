@@ -99,6 +99,47 @@ def test_glue_becomes_assignments_and_eval_roles(tmp_path: Path) -> None:
     assert path.read_text(encoding="utf-8") == before
 
 
+def test_glue_all_becomes_one_assignment_per_entry(tmp_path: Path) -> None:
+    path = tmp_path / "n.ipynb"
+    nb = notebook(
+        "code:spot = 5356.4\nratio = 3.0",
+        'code:tm.book.glue_all(\n    {\n        "ch9_spot": spot,\n        "ch9_ratio": ratio\n'
+        '        / 2,\n        "ratio": ratio,\n    }\n)',
+        "Spot {glue:text}`ch9_spot:,.0f`, ratio {glue:text}`ch9_ratio:.2f`.",
+    )
+    nb.cells[1].metadata["tags"] = ["remove-cell"]
+    nbformat.write(nb, path)
+    result = tool.process(path, write=True)
+    assert result.problems == [] and result.converted_calls == 3
+    cells = nbformat.read(path, as_version=4).cells
+    # a multi-line entry is bracketed; glue("ratio", ratio) needs no assignment
+    assert cells[1].source == "ch9_spot = spot\nch9_ratio = (ratio\n        / 2)"
+    assert cells[1].metadata["tags"] == ["remove-input", "remove-output"]
+    namespace: dict = {"spot": 5356.4, "ratio": 3.0}
+    exec(cells[1].source, namespace)
+    assert (namespace["ch9_spot"], namespace["ch9_ratio"]) == (5356.4, 1.5)
+    assert cells[2].source == 'Spot {eval}`f"{ch9_spot:,.0f}"`, ratio {eval}`f"{ch9_ratio:.2f}"`.'
+    assert not tool.process(path, write=True).changed  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("tm.book.glue_all(values)", "one dict literal"),
+        ("tm.book.glue_all({**values})", "not a string literal"),
+        ("tm.book.glue_all({'not a name': 1})", "not a Python identifier"),
+        ("for v in (1,):\n    tm.book.glue_all({'ch9_x': v})", "inside a loop"),
+    ],
+)
+def test_glue_all_that_cannot_be_converted_is_refused(tmp_path, code, words) -> None:
+    path = tmp_path / "n.ipynb"
+    nbformat.write(notebook("code:" + code, "{glue:text}`ch9_x`"), path)
+    before = path.read_text(encoding="utf-8")
+    result = tool.process(path, write=True)
+    assert any(words in p for p in result.problems), result.problems
+    assert path.read_text(encoding="utf-8") == before
+
+
 @pytest.mark.parametrize(
     ("code", "prose", "words"),
     [
