@@ -26,6 +26,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -71,11 +72,14 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, str]]:
     for folder in NOTEBOOK_DIRS:
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("*.ipynb_*"))
     home = tmp_path_factory.mktemp("lab-home")
+    # The kernels' Unix sockets live in the runtime folder, and a socket path may not exceed
+    # 107 bytes: under pytest-xdist tmp_path is long enough to break that, so use a short one.
+    runtime = Path(tempfile.mkdtemp(prefix="lab-rt-"))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(home / "config"),  # no user settings or workspaces leak in
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_RUNTIME_DIR=str(runtime),
     )
     command = [
         sys.executable,
@@ -122,6 +126,7 @@ def lab(tmp_path_factory) -> Iterator[tuple[str, str]]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
