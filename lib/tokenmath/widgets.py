@@ -341,6 +341,26 @@ def _readout_html(r: dict[str, Any], state: ExplorerState) -> str:
     return f"<table style='font-size:90%'>{body}</table>"
 
 
+def _add_price_gpus_and_outputs(explorer: Any, style: dict) -> None:
+    """The controls and outputs both explorers share: price per GPU-hour, GPUs per replica,
+    the chart image and the readout, title and message boxes (set as attributes)."""
+    explorer.price_w = w.BoundedFloatText(
+        value=0.0,
+        min=0.0,
+        max=MAX_USD_PER_GPU_HOUR,
+        step=0.05,
+        description="USD / GPU-hour",
+        style=style,
+    )
+    explorer.gpus_w = w.BoundedIntText(
+        value=1, min=1, max=MAX_GPUS, description="GPUs / replica", style=style
+    )
+    explorer.image = w.Image(format=IMAGE_FORMAT, layout=w.Layout(width="100%", max_width="900px"))
+    explorer.readout_w = w.HTML("")
+    explorer.title_w = w.HTML("")
+    explorer.message_w = w.HTML("")
+
+
 class CostExplorer:
     """Controls, figure and readouts of the cost explorer.
 
@@ -394,21 +414,7 @@ class CostExplorer:
         self.context_w = w.SelectionSlider(
             options=[0], value=0, description="context L", style=style, layout=wide
         )
-        self.price_w = w.BoundedFloatText(
-            value=0.0,
-            min=0.0,
-            max=MAX_USD_PER_GPU_HOUR,
-            step=0.05,
-            description="USD / GPU-hour",
-            style=style,
-        )
-        self.gpus_w = w.BoundedIntText(
-            value=1, min=1, max=MAX_GPUS, description="GPUs / replica", style=style
-        )
-        self.image = w.Image(format=IMAGE_FORMAT, layout=w.Layout(width="100%", max_width="900px"))
-        self.readout_w = w.HTML("")
-        self.title_w = w.HTML("")
-        self.message_w = w.HTML("")
+        _add_price_gpus_and_outputs(self, style)
         # Each control and the ExplorerState field it sets.
         self._fields = {
             self.model_w: "model",
@@ -836,21 +842,7 @@ class PrefillExplorer:
             layout=wide,
             readout_format=",.0f",
         )
-        self.price_w = w.BoundedFloatText(
-            value=0.0,
-            min=0.0,
-            max=MAX_USD_PER_GPU_HOUR,
-            step=0.05,
-            description="USD / GPU-hour",
-            style=style,
-        )
-        self.gpus_w = w.BoundedIntText(
-            value=1, min=1, max=MAX_GPUS, description="GPUs / replica", style=style
-        )
-        self.image = w.Image(format=IMAGE_FORMAT, layout=w.Layout(width="100%", max_width="900px"))
-        self.readout_w = w.HTML("")
-        self.title_w = w.HTML("")
-        self.message_w = w.HTML("")
+        _add_price_gpus_and_outputs(self, style)
         self._fields = {
             self.model_w: "model",
             self.hardware_w: "hardware",
