@@ -341,6 +341,24 @@ def _readout_html(r: dict[str, Any], state: ExplorerState) -> str:
     return f"<table style='font-size:90%'>{body}</table>"
 
 
+def _add_machine_dropdowns(explorer: Any, style: dict, layout: w.Layout) -> None:
+    """The model and accelerator menus both explorers open with, set to their state."""
+    explorer.model_w = w.Dropdown(
+        options=model_names(),
+        value=explorer.state.model,
+        description="model",
+        style=style,
+        layout=layout,
+    )
+    explorer.hardware_w = w.Dropdown(
+        options=hardware_names(),
+        value=explorer.state.hardware,
+        description="accelerator",
+        style=style,
+        layout=layout,
+    )
+
+
 def _add_price_gpus_and_outputs(explorer: Any, style: dict) -> None:
     """The controls and outputs both explorers share: price per GPU-hour, GPUs per replica,
     the chart image and the readout, title and message boxes (set as attributes)."""
@@ -386,20 +404,7 @@ class CostExplorer:
     def _build_controls(self) -> None:
         style = {"description_width": "110px"}
         wide = w.Layout(width="340px")
-        self.model_w = w.Dropdown(
-            options=model_names(),
-            value=self.state.model,
-            description="model",
-            style=style,
-            layout=wide,
-        )
-        self.hardware_w = w.Dropdown(
-            options=hardware_names(),
-            value=self.state.hardware,
-            description="accelerator",
-            style=style,
-            layout=wide,
-        )
+        _add_machine_dropdowns(self, style, wide)
         self.precision_w = w.ToggleButtons(
             options=["bf16", "fp8"], value="bf16", description="precision", style=style
         )
@@ -792,20 +797,7 @@ class PrefillExplorer:
     def _build_controls(self) -> None:
         style = {"description_width": "130px"}
         wide = w.Layout(width="360px")
-        self.model_w = w.Dropdown(
-            options=model_names(),
-            value=self.state.model,
-            description="model",
-            style=style,
-            layout=wide,
-        )
-        self.hardware_w = w.Dropdown(
-            options=hardware_names(),
-            value=self.state.hardware,
-            description="accelerator",
-            style=style,
-            layout=wide,
-        )
+        _add_machine_dropdowns(self, style, wide)
         self.precision_w = w.ToggleButtons(
             options=list(PREFILL_PRECISIONS), value="bf16", description="precision", style=style
         )
